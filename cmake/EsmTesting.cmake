@@ -1,0 +1,35 @@
+# Test helpers shared by every module's tests.
+include(GoogleTest)
+set(ESM_MPIRUN ${MPIEXEC_EXECUTABLE})
+# mpirun refuses root and more ranks than cores unless told; CI runs as root on 2 cores.
+set(ESM_MPIRUN_FLAGS --oversubscribe --bind-to none)
+set(ESM_TEST_ENV "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1;OMPI_MCA_btl_vader_single_copy_mechanism=none;ESMPIPE_SOURCE_DIR=${PROJECT_SOURCE_DIR};ESMPIPE_BINARY_DIR=${PROJECT_BINARY_DIR};ESMPIPE_EXE=$<TARGET_FILE:esmpipe>")
+
+# esm_add_gtest(NAME SOURCES... LIBS ... [LABELS ...]): a GoogleTest binary, each case a CTest test.
+function(esm_add_gtest name)
+  cmake_parse_arguments(A "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${A_SOURCES})
+  target_link_libraries(${name} PRIVATE ${A_LIBS} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} PROPERTIES ENVIRONMENT "${ESM_TEST_ENV}" LABELS "unit;${A_LABELS}"
+                       DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# esm_add_mpi_test(NAME NP n COMMAND exe args... [LABELS ...]): runs COMMAND under mpirun -n n.
+function(esm_add_mpi_test name)
+  cmake_parse_arguments(A "" "NP;TIMEOUT" "COMMAND;LABELS" ${ARGN})
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 300)
+  endif()
+  add_test(NAME ${name} COMMAND ${ESM_MPIRUN} ${ESM_MPIRUN_FLAGS} -n ${A_NP} ${A_COMMAND})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${ESM_TEST_ENV}" LABELS "mpi;${A_LABELS}" TIMEOUT ${A_TIMEOUT})
+endfunction()
+
+# esm_add_script_test(NAME COMMAND ... [LABELS ...]): a shell-level test (CLI behaviour, references).
+function(esm_add_script_test name)
+  cmake_parse_arguments(A "" "TIMEOUT" "COMMAND;LABELS" ${ARGN})
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 300)
+  endif()
+  add_test(NAME ${name} COMMAND ${A_COMMAND})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${ESM_TEST_ENV}" LABELS "script;${A_LABELS}" TIMEOUT ${A_TIMEOUT})
+endfunction()

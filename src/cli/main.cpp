@@ -1,0 +1,59 @@
+// esmpipe: one binary, one subcommand per stage (MMseqs2 style). MPI is initialised here once
+// for every subcommand; a fatal error on any rank aborts all ranks with its message.
+#include <boost/program_options/errors.hpp>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "commands.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/manifest.hpp"
+#include "core/mpi_env.hpp"
+
+namespace {
+
+void print_help() {
+  std::cout << "esmpipe " << esm::tool_version()
+            << ": UniRef releases to ESM-2 pretraining data and embedding stores, on one machine or many.\n\n"
+               "Usage: esmpipe <command> [options]   (esmpipe <command> --help for its options)\n\n"
+               "Commands:\n";
+  for (const auto& c : esm::cli::commands()) {
+    std::string name = c.name;
+    name.resize(12, ' ');
+    std::cout << "  " << name << c.summary << "\n";
+  }
+  std::cout << "\nRun under mpirun/srun for more ranks; every command that reads or writes data is MPI-aware.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    print_help();
+    return argc < 2 ? esm::kExitUsage : esm::kExitOk;
+  }
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+    std::cout << "esmpipe " << esm::tool_version() << "\n";
+    return 0;
+  }
+  const esm::cli::Command* cmd = nullptr;
+  for (const auto& c : esm::cli::commands())
+    if (c.run && !std::strcmp(c.name, argv[1])) cmd = &c;
+  if (!cmd) {
+    std::cerr << "esmpipe: unknown command '" << argv[1] << "' (see 'esmpipe --help')\n";
+    return esm::kExitUsage;
+  }
+  esm::mpi::Session session(&argc, &argv);
+  esm::set_command_line(argc, argv);
+  int code = esm::kExitOk;
+  try {
+    code = cmd->run(argc - 1, argv + 1);
+  } catch (const esm::Error& e) {
+    bool usage = std::strstr(e.what(), "--help") != nullptr;
+    esm::mpi::abort_all(std::string("esmpipe ") + cmd->name + ": " + e.what(), usage ? esm::kExitUsage : esm::kExitError);
+  } catch (const std::exception& e) {
+    esm::mpi::abort_all(std::string("esmpipe ") + cmd->name + ": internal error: " + e.what(), esm::kExitError);
+  }
+  return code;
+}
