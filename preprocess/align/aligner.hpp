@@ -1,0 +1,63 @@
+// The identity engine's pairwise decision, the API other stages build on (the filter, and
+// clustering later):
+//
+//   esm::align::Aligner al(params, db_residues);   // db_residues: the target set's size, for E-values
+//   al.set_query(residues);                         // builds the profiles once per query
+//   esm::align::Hit hit;
+//   if (al.evaluate(target_codes, tlen, hit)) ...   // MMseqs2's rules: length gate, -e, identity, coverage
+//
+// evaluate() runs the SIMD score first (exactly the reference score), rejects pairs whose
+// score cannot meet -e, and only then runs the exact scalar traceback. An Aligner holds
+// per-query scratch space: use one per thread.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "align/profile.hpp"
+#include "align/scoring.hpp"
+#include "align/search_params.hpp"
+#include "align/sw_reference.hpp"
+#include "align/sw_simd.hpp"
+
+namespace esm::align {
+
+class Aligner {
+ public:
+  Aligner(SearchParams params, uint64_t db_residues, const Scoring& scoring = blosum62(),
+          SimdLevel level = best_simd_level());
+  void set_query(std::string_view residues);
+  void set_query_codes(std::vector<uint8_t> codes);
+  const QueryProfile& query() const { return query_; }
+
+  int score(const uint8_t* target, int tlen) const { return striped_->score(target, tlen); }
+  Alignment align(const uint8_t* target, int tlen) const {
+    return sw_align_reference(query_, target, tlen, *scoring_);
+  }
+  // The lowest raw score that can meet -e for this query (depends on qlen and db size).
+  int min_score() const { return min_score_; }
+
+  // Fills hit (coordinates, identity, E-value, bits; names left empty) whenever the pair got
+  // as far as a traceback; returns whether it is accepted. If use_fast is false the exact
+  // reference aligner alone decides (tests use this to check the fast path).
+  bool evaluate(const uint8_t* target, int tlen, Hit& hit, bool use_fast = true) const;
+
+  const SearchParams& params() const { return params_; }
+  const Statistics& statistics() const { return stats_; }
+  uint64_t db_residues() const { return db_residues_; }
+
+ private:
+  SearchParams params_;
+  uint64_t db_residues_;
+  const Scoring* scoring_;
+  SimdLevel level_;
+  Statistics stats_;
+  QueryProfile query_;
+  std::unique_ptr<StripedProfile> striped_;
+  int min_score_ = 0;
+};
+
+// Fills a Hit (1-based coordinates, E-value, bits, identity per seq_id_mode) from an alignment.
+Hit make_hit(const Alignment& a, int qlen, int tlen, uint64_t db_residues, int seq_id_mode);
+
+}  // namespace esm::align

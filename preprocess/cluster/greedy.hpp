@@ -1,0 +1,48 @@
+// Greedy set cover, longest first (MMseqs2 --cluster-mode 2/3): walk the sequences from the
+// longest to the shortest (ties: input order); a sequence not yet taken becomes a
+// representative and takes every untaken sequence it has an accepted edge to.
+//
+// Equivalently: a sequence is a representative iff none of its candidate centers is a
+// representative with an accepted alignment to it; otherwise it joins the first such center in
+// that order. Every candidate center precedes its members in the order (centers are the longest
+// of their k-mer group), so a sequence can be decided as soon as its centers up to the first
+// accepted representative are decided. That makes the greedy distributable:
+//   - each rank owns its sequences and their candidate centers (pairs routed to the member);
+//   - a round decides every local sequence it can (chains inside a rank resolve in the round),
+//     aligning only pairs whose center is already known to be a representative, and stopping
+//     at the first accepted one: pairs whose center turned out to be a member are never aligned;
+//   - the statuses other ranks wait for are exchanged, and rounds repeat until all are decided.
+// Each round decides at least the globally first undecided sequence; in practice a handful of
+// rounds suffice (logged). The result equals the serial greedy over all verified pairs for any
+// rank count, which greedy_reference() computes and the tests compare.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "cluster/kmer_groups.hpp"
+#include "cluster/partition.hpp"
+
+namespace esm::cluster {
+
+struct GreedyStats {
+  uint64_t rounds = 0, aligned = 0, accepted = 0;
+};
+
+// Aligns a batch of (center, member) pairs; ok[i] for pairs[i].
+using BatchVerifier = std::function<std::vector<uint8_t>(const std::vector<Pair>& pairs)>;
+
+// Collective. lens: lengths of this rank's sequences (global indexes part.first(rank) + i);
+// candidates: (center, member) pairs with local members, sorted by member then center;
+// center_len(gid): length of any candidate center. Returns the representative's global index
+// for each local sequence (its own for a representative).
+std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Partition& part,
+                                    const std::vector<Pair>& candidates,
+                                    const std::function<uint32_t(uint64_t)>& center_len,
+                                    const BatchVerifier& verify, GreedyStats& stats);
+
+// The plain serial greedy over already verified edges (center -> member) of n sequences.
+std::vector<uint64_t> greedy_reference(const std::vector<uint32_t>& lens, const std::vector<Pair>& accepted_edges);
+
+}  // namespace esm::cluster

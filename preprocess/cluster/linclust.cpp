@@ -1,0 +1,86 @@
+#include "cluster/linclust.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "cluster/greedy.hpp"
+#include "cluster/kmer_groups.hpp"
+#include "cluster/sequence_fetch.hpp"
+#include "cluster/verify.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "core/mpi_env.hpp"
+
+namespace esm::cluster {
+
+namespace {
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const Partition& part,
+                               const ClusterOptions& options, ClusterStats& stats) {
+  const int me = mpi::rank();
+  const uint64_t first = part.first(me);
+  uint64_t local_residues = 0;
+  for (auto s : seqs) local_residues += s.size();
+  stats.sequences = part.total();
+  // E-values are computed against the whole input, as MMseqs2 does for a clustering.
+  stats.residues = mpi::allreduce_sum(local_residues);
+
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<KmerTuple> tuples = route_kmers({SequenceSet{seqs, first, 0, {}}}, options.kmers, options.threads);
+  stats.kmers = tuples.size();
+  stats.seconds_kmers = since(t0);
+
+  t0 = std::chrono::steady_clock::now();
+  std::vector<Pair> pairs = center_pairs(tuples);
+  std::vector<KmerTuple>().swap(tuples);
+  pairs = route_pairs_to_members(pairs, part);
+  stats.pairs = pairs.size();
+  stats.seconds_pairs = since(t0);
+
+  t0 = std::chrono::steady_clock::now();
+  std::vector<uint64_t> remote;
+  for (const Pair& p : pairs)
+    if (part.owner(p.center) != me) remote.push_back(p.center);
+  SequenceCache centers = fetch_sequences(std::move(remote), part, seqs);
+  stats.seconds_fetch = since(t0);
+  auto residues_of = [&](uint64_t gid) -> std::string_view {
+    if (gid >= first && gid - first < seqs.size()) return seqs[gid - first];
+    return centers.get(gid);
+  };
+
+  t0 = std::chrono::steady_clock::now();
+  std::vector<uint32_t> lens(seqs.size());
+  for (size_t i = 0; i < seqs.size(); ++i) lens[i] = uint32_t(seqs[i].size());
+  Progress progress("aligning candidate pairs", stats.pairs, "pairs");
+  BatchVerifier verify = [&](const std::vector<Pair>& batch) {
+    // Sorted by center so each thread builds a center's profile once.
+    std::vector<size_t> idx(batch.size());
+    std::iota(idx.begin(), idx.end(), 0);
+    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+      return batch[a].center != batch[b].center ? batch[a].center < batch[b].center : batch[a].member < batch[b].member;
+    });
+    std::vector<Pair> sorted(batch.size());
+    for (size_t i = 0; i < idx.size(); ++i) sorted[i] = batch[idx[i]];
+    auto res = align_pairs(sorted, residues_of, residues_of, options.search, stats.residues, options.threads);
+    std::vector<uint8_t> ok(batch.size());
+    for (size_t i = 0; i < idx.size(); ++i) ok[idx[i]] = res[i].accepted;
+    progress.add(batch.size());
+    return ok;
+  };
+  GreedyStats g;
+  std::vector<uint64_t> rep = greedy_assign(
+      lens, part, pairs, [&](uint64_t gid) { return uint32_t(residues_of(gid).size()); }, verify, g);
+  progress.finish();
+  stats.aligned = g.aligned;
+  stats.accepted = g.accepted;
+  stats.rounds = g.rounds;
+  stats.seconds_greedy = since(t0);
+  return rep;
+}
+
+}  // namespace esm::cluster

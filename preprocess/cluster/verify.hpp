@@ -1,0 +1,34 @@
+// Alignment of candidate pairs with the identity engine (align::Aligner: SIMD score gate, then
+// the exact reference traceback and MMseqs2's acceptance rules). The center/representative is
+// the query and the member the target, as in MMseqs2's clustering, so --cov-mode 1 is the
+// coverage of the member.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "align/search_params.hpp"
+#include "cluster/kmer_groups.hpp"
+
+namespace esm {
+class Progress;
+}
+
+namespace esm::cluster {
+
+// Residues of a center (first) or member (second) by global index.
+using SequenceLookup = std::function<std::string_view(uint64_t gid)>;
+
+struct PairResult {
+  bool accepted = false;
+  double fident = 0;  // identity per --seq-id-mode when the pair got a traceback, else 0
+};
+
+// Aligns every pair with `threads` threads. Pairs sharing a center reuse its query profile, so
+// callers should pass them sorted by center. Results are independent of the thread count.
+std::vector<PairResult> align_pairs(const std::vector<Pair>& pairs, const SequenceLookup& center,
+                                    const SequenceLookup& member, const align::SearchParams& params,
+                                    uint64_t db_residues, int threads, Progress* progress = nullptr);
+
+}  // namespace esm::cluster

@@ -1,0 +1,234 @@
+// Stage "attach": a distributed hash join of three tables, each spread over ranks by the hash
+// of its key so no rank holds more than ~1/P of any of them:
+//   membership pairs  (UniRef90 ID -> UniRef50 ID)   owner: hash(UniRef90 ID)
+//   UniRef90 records  (UniRef90 ID -> record index)  owner: hash(UniRef90 ID)
+//   UniRef50 records  (UniRef50 ID -> index, status) owner: hash(UniRef50 ID)
+// The result goes back to the rank that read each UniRef90 record: the index of its train
+// cluster, or "dropped" / "none". Records that cannot be placed are orphans (contract rule 4).
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/mpi_env.hpp"
+#include "pipeline/counter_rng.hpp"
+#include "pipeline/membership.hpp"
+#include "pipeline/preprocess_context.hpp"
+#include "pipeline/record_file.hpp"
+
+namespace esm::prep {
+
+namespace {
+
+int owner(std::string_view id, int P) { return static_cast<int>(hash_bytes(id) % static_cast<uint64_t>(P)); }
+
+std::vector<std::string> exchange(std::vector<Packer>& send) {
+  std::vector<std::string> bufs(send.size());
+  for (size_t r = 0; r < send.size(); ++r) bufs[r] = std::move(send[r].bytes());
+  return mpi::alltoall_bytes(bufs);
+}
+
+struct Pair {
+  std::string uniref50;
+  uint64_t ordinal, line;
+  bool used = false;
+};
+
+// Orphans are sorted by (group, index): group 0 = UniRef90 records (index = record index),
+// group 1 = membership pairs without a sequence (index = position in the membership source).
+struct Orphan {
+  uint64_t group, index;
+  std::string id, reason;
+};
+
+// The one place membership enters the pipeline. Another source (clustering UniRef90 records
+// under UniRef50 representatives when no membership file exists) plugs in here: it must call
+// `sink` once per (UniRef90 ID, UniRef50 ID) pair, on every rank, in an order that does not
+// depend on the number of ranks (the order numbers `no_sequence` orphans).
+MembershipStats stream_membership(const PreprocessParams& p, const PairSink& sink) {
+  if (p.membership.empty()) fail("no membership source (internal: checked before the run starts)");
+  return read_membership(p.membership, sink);
+}
+
+}  // namespace
+
+json::Value stage_attach(Context& ctx) {
+  const auto& p = ctx.params;
+  const int P = ctx.nranks;
+
+  // 1. Membership: every rank streams the source and keeps the pairs it owns.
+  std::unordered_map<std::string, Pair> pairs;
+  MembershipStats mstats = stream_membership(p, [&](const MembershipPair& m) {
+    if (owner(m.uniref90, P) != ctx.rank) return;
+    auto [it, fresh] = pairs.try_emplace(std::string(m.uniref90), Pair{std::string(m.uniref50), m.ordinal, m.line});
+    if (!fresh && it->second.uniref50 != m.uniref50)
+      fail(p.membership, ":", m.line, ": ", m.uniref90, " is a member of two clusters: ", it->second.uniref50,
+           " (line ", it->second.line, ") and ", m.uniref50);
+  });
+  ctx.kill_point("attach");
+
+  // 2. UniRef50 table at the owners of the UniRef50 IDs.
+  std::vector<uint64_t> valid = read_u64_file(ctx.rank_work("valid.u64"));
+  std::vector<uint64_t> removed;
+  {
+    RecordReader in(ctx.rank_work("removed.zst"));
+    std::string_view rec;
+    while (in.next(rec)) removed.push_back(Unpacker(rec).u64());
+  }
+  std::vector<Packer> send(P);
+  {
+    RecordReader in(ctx.rank_work("u50.zst"));
+    std::string_view rec;
+    uint64_t idx = ctx.base50();
+    auto v = std::lower_bound(valid.begin(), valid.end(), idx);
+    auto rm = removed.begin();
+    for (; in.next(rec); ++idx) {
+      ClusterStatus s = ClusterStatus::Train;
+      if (v != valid.end() && *v == idx) { s = ClusterStatus::Validation; ++v; }
+      else if (rm != removed.end() && *rm == idx) { s = ClusterStatus::Removed; ++rm; }
+      std::string_view id = Unpacker(rec).str();
+      send[owner(id, P)].str(id).u64(idx).u64(static_cast<uint64_t>(s));
+    }
+    RecordReader shorts(ctx.rank_work("u50short.zst"));
+    while (shorts.next(rec)) {
+      std::string_view id = Unpacker(rec).str();
+      send[owner(id, P)].str(id).u64(0).u64(static_cast<uint64_t>(ClusterStatus::Short));
+    }
+  }
+  struct Cluster { uint64_t index; ClusterStatus status; };
+  std::unordered_map<std::string, Cluster> clusters;
+  for (const auto& buf : exchange(send)) {
+    Unpacker u(buf);
+    while (!u.done()) {
+      std::string id(u.str());
+      uint64_t idx = u.u64();
+      clusters[std::move(id)] = Cluster{idx, static_cast<ClusterStatus>(u.u64())};
+    }
+  }
+  send.assign(P, Packer());
+
+  // 3. UniRef90 records meet their membership pair at the owner of their ID. Records shorter
+  // than --min-length take part (index kAssignNone) so their pair is not reported as orphan.
+  constexpr uint64_t kShortRecord = ~uint64_t(0);
+  {
+    RecordReader in(ctx.rank_work("u90.zst"));
+    std::string_view rec;
+    for (uint64_t idx = ctx.base90(); in.next(rec); ++idx) {
+      std::string_view id = Unpacker(rec).str();
+      send[owner(id, P)].str(id).u64(idx);
+    }
+    RecordReader shorts(ctx.rank_work("u90short.zst"));
+    while (shorts.next(rec)) {
+      std::string_view id = Unpacker(rec).str();
+      send[owner(id, P)].str(id).u64(kShortRecord);
+    }
+  }
+  std::vector<Orphan> orphans;
+  std::vector<Packer> to_cluster_owner(P);
+  for (const auto& buf : exchange(send)) {
+    Unpacker u(buf);
+    while (!u.done()) {
+      std::string_view id = u.str();
+      uint64_t idx = u.u64();
+      auto it = pairs.find(std::string(id));
+      if (it == pairs.end()) {
+        if (idx != kShortRecord) orphans.push_back({0, idx, std::string(id), "no_cluster"});
+        continue;
+      }
+      it->second.used = true;
+      if (idx == kShortRecord) continue;
+      to_cluster_owner[owner(it->second.uniref50, P)].str(it->second.uniref50).str(id).u64(idx);
+    }
+  }
+  for (const auto& [id, pr] : pairs)
+    if (!pr.used) orphans.push_back({1, pr.ordinal, id, "no_sequence"});
+  pairs.clear();
+  send.assign(P, Packer());
+
+  // 4. Pairs meet their cluster; answers go back to the rank that read the UniRef90 record.
+  std::vector<uint64_t> base90(P, 0), kept90 = ctx.per_rank("read", "uniref90_kept");
+  for (int r = 1; r < P; ++r) base90[r] = base90[r - 1] + kept90[r - 1];
+  auto reader_of = [&](uint64_t idx) {
+    return static_cast<int>(std::upper_bound(base90.begin() + 1, base90.end(), idx) - (base90.begin() + 1));
+  };
+  uint64_t to_train = 0, to_validation = 0, to_removed = 0, to_short = 0;
+  for (const auto& buf : exchange(to_cluster_owner)) {
+    Unpacker u(buf);
+    while (!u.done()) {
+      std::string_view u50 = u.str(), u90 = u.str();
+      uint64_t idx = u.u64();
+      auto it = clusters.find(std::string(u50));
+      uint64_t assign;
+      if (it == clusters.end()) {
+        orphans.push_back({0, idx, std::string(u90), "unknown_cluster"});
+        assign = kAssignNone;
+      } else if (it->second.status == ClusterStatus::Train) {
+        assign = it->second.index;
+        ++to_train;
+      } else {
+        assign = kAssignDropped;
+        if (it->second.status == ClusterStatus::Validation) ++to_validation;
+        else if (it->second.status == ClusterStatus::Removed) ++to_removed;
+        else ++to_short;
+      }
+      send[reader_of(idx)].u64(idx).u64(assign);
+    }
+  }
+  clusters.clear();
+  std::vector<uint64_t> assign(ctx.local90(), kAssignNone);
+  for (const auto& buf : exchange(send)) {
+    Unpacker u(buf);
+    while (!u.done()) {
+      uint64_t idx = u.u64();
+      assign.at(idx - ctx.base90()) = u.u64();
+    }
+  }
+  write_u64_file(ctx.rank_work("assign.u64"), assign);
+
+  // 5. Orphans: few by nature; rank 0 sorts them into their final order.
+  Packer op;
+  for (const auto& o : orphans) op.u64(o.group).u64(o.index).str(o.id).str(o.reason);
+  std::vector<std::string> all = mpi::gather_bytes(op.bytes());
+  uint64_t n_no_cluster = 0, n_no_sequence = 0, n_unknown = 0;
+  for (const auto& o : orphans) {
+    if (o.reason == "no_cluster") ++n_no_cluster;
+    else if (o.reason == "no_sequence") ++n_no_sequence;
+    else ++n_unknown;
+  }
+  if (ctx.rank == 0) {
+    std::vector<Orphan> everything;
+    for (const auto& buf : all) {
+      Unpacker u(buf);
+      while (!u.done()) {
+        Orphan o;
+        o.group = u.u64();
+        o.index = u.u64();
+        o.id = u.str();
+        o.reason = u.str();
+        everything.push_back(std::move(o));
+      }
+    }
+    std::sort(everything.begin(), everything.end(),
+              [](const Orphan& a, const Orphan& b) { return std::tie(a.group, a.index) < std::tie(b.group, b.index); });
+    RecordWriter w(ctx.work("orphans.zst"));
+    for (const auto& o : everything) w.put(o.id + "\t" + o.reason + "\n");
+    w.close();
+  }
+  json::Value out;
+  out["membership_format"] = mstats.format;
+  out["membership_entries"] = mstats.entries;
+  out["membership_pairs"] = mstats.pairs;
+  if (mstats.members_without_uniref90_id)
+    out["membership_members_without_uniref90_id"] = mstats.members_without_uniref90_id;
+  out["members_in_train_clusters"] = mpi::allreduce_sum(to_train);
+  out["members_dropped_validation"] = mpi::allreduce_sum(to_validation);
+  out["members_dropped_removed"] = mpi::allreduce_sum(to_removed);
+  out["members_dropped_short_cluster"] = mpi::allreduce_sum(to_short);
+  out["orphans_no_cluster"] = mpi::allreduce_sum(n_no_cluster);
+  out["orphans_no_sequence"] = mpi::allreduce_sum(n_no_sequence);
+  out["orphans_unknown_cluster"] = mpi::allreduce_sum(n_unknown);
+  log::info("attach: ", to_train, " members joined train clusters on this rank; ", orphans.size(), " orphans");
+  return out;
+}
+
+}  // namespace esm::prep

@@ -1,0 +1,179 @@
+// Clustering units on real proteins (data/mini-uniref): k-mer selection against its plain
+// reference, the distributed lazy greedy against the serial greedy over exhaustively verified
+// pairs, and the assignment rule (best identity, ties to the lowest representative).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+
+#include "align/aligner.hpp"
+#include "cluster/assign_members.hpp"
+#include "cluster/greedy.hpp"
+#include "cluster/kmer_groups.hpp"
+#include "cluster/kmer_select.hpp"
+#include "cluster/linclust.hpp"
+#include "io/fasta.hpp"
+
+using namespace esm::cluster;
+
+namespace {
+
+std::string source_dir() {
+  const char* d = std::getenv("ESMPIPE_SOURCE_DIR");
+  return d ? d : ESMPIPE_SOURCE_DIR_DEFAULT;
+}
+
+const std::vector<esm::io::FastaRecord>& uniref90() {
+  static const auto records = esm::io::read_all(source_dir() + "/data/mini-uniref/uniref90.fasta.gz");
+  return records;
+}
+
+// Every `every`-th record: a spread-out real subset.
+std::vector<std::string_view> every_nth(size_t every, size_t limit) {
+  std::vector<std::string_view> out;
+  for (size_t i = 0; i < uniref90().size() && out.size() < limit; i += every) out.push_back(uniref90()[i].seq);
+  return out;
+}
+
+}  // namespace
+
+TEST(ClusterKmers, ReducedAlphabetGroupsAndBreaks) {
+  EXPECT_EQ(reduced_letter('I'), reduced_letter('V'));
+  EXPECT_EQ(reduced_letter('K'), reduced_letter('R'));
+  EXPECT_EQ(reduced_letter('B'), reduced_letter('N'));
+  EXPECT_EQ(reduced_letter('U'), reduced_letter('C'));
+  EXPECT_NE(reduced_letter('W'), reduced_letter('F'));
+  EXPECT_EQ(reduced_letter('X'), kNoLetter);
+  // A k-mer never spans an X.
+  KmerParams p{5, 100};
+  EXPECT_EQ(select_kmers_reference("ACDEXGHIK", p).size(), 0u);
+  EXPECT_EQ(select_kmers_reference("ACDEFG", p).size(), 2u);
+  // Conservative substitutions keep the k-mer.
+  auto a = select_kmers_reference("MKDEFGHST", p), b = select_kmers_reference("LRNQYGHAS", p);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].code, b[i].code);
+}
+
+TEST(ClusterKmers, FastSelectionEqualsReferenceOnRealProteins) {
+  auto seqs = every_nth(37, 400);
+  seqs.push_back("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");  // one distinct k-mer
+  seqs.push_back("ACACACACACACACACACACACACACACACACACACACACACACACAC");                // repeats
+  for (int k : {5, 8, 10, 12, 17})
+    for (int m : {1, 5, 20, 100}) {
+      KmerParams p{k, m};
+      for (auto s : seqs) {
+        std::vector<SelectedKmer> fast;
+        select_kmers(s, p, fast);
+        auto ref = select_kmers_reference(s, p);
+        ASSERT_EQ(fast.size(), ref.size()) << "k=" << k << " m=" << m;
+        for (size_t i = 0; i < ref.size(); ++i) {
+          ASSERT_EQ(fast[i].code, ref[i].code);
+          ASSERT_EQ(fast[i].pos, ref[i].pos);
+        }
+      }
+    }
+}
+
+// Random graphs with a random accept relation: the distributed lazy greedy (one rank here)
+// must give exactly the serial greedy over the accepted edges.
+TEST(ClusterGreedy, LazyGreedyEqualsSerialGreedyOnRandomGraphs) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    size_t n = 1 + rng() % 60;
+    std::vector<uint32_t> lens(n);
+    for (auto& l : lens) l = 1 + uint32_t(rng() % 8);  // many ties
+    auto precedes = [&](uint64_t a, uint64_t b) { return lens[a] != lens[b] ? lens[a] > lens[b] : a < b; };
+    std::vector<Pair> cand, accepted;
+    std::set<std::pair<uint64_t, uint64_t>> ok;
+    for (size_t e = 0; e < n * 2; ++e) {
+      uint64_t a = rng() % n, b = rng() % n;
+      if (a == b) continue;
+      if (!precedes(a, b)) std::swap(a, b);
+      cand.push_back({a, b});
+      if (rng() % 3) {
+        ok.insert({a, b});
+        accepted.push_back({a, b});
+      }
+    }
+    std::sort(cand.begin(), cand.end());
+    cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
+    GreedyStats stats;
+    uint64_t asked = 0;
+    auto rep = greedy_assign(
+        lens, single_partition(n), cand, [&](uint64_t g) { return lens[g]; },
+        [&](const std::vector<Pair>& batch) {
+          std::vector<uint8_t> r;
+          for (const Pair& p : batch) r.push_back(ok.count({p.center, p.member}) ? 1 : 0);
+          asked += batch.size();
+          return r;
+        },
+        stats);
+    EXPECT_EQ(rep, greedy_reference(lens, accepted)) << "round " << round;
+    EXPECT_LE(asked, cand.size());
+  }
+}
+
+// Real proteins: every candidate pair verified exhaustively with the exact scalar aligner, the
+// serial greedy over those, and linclust() (which aligns lazily with the fast path) must agree.
+TEST(ClusterGreedy, LinclustEqualsSerialGreedyOverExactlyVerifiedPairs) {
+  // The first records: UniRef90 clusters come largest first, and large families have many
+  // UniRef90 representatives, so this slice is rich in homologs.
+  auto seqs = every_nth(1, 1200);
+  ClusterOptions opt;
+  opt.threads = 2;
+  auto part = single_partition(seqs.size());
+  ClusterStats stats;
+  auto rep = linclust(seqs, part, opt, stats);
+
+  auto tuples = route_kmers({SequenceSet{seqs, 0, 0, {}}}, opt.kmers, 1);
+  auto cand = center_pairs(tuples);
+  cand = route_pairs_to_members(cand, part);
+  uint64_t residues = 0;
+  for (auto s : seqs) residues += s.size();
+  esm::align::Aligner al(opt.search, residues);
+  std::vector<Pair> accepted;
+  std::vector<uint32_t> lens;
+  for (auto s : seqs) lens.push_back(uint32_t(s.size()));
+  for (const Pair& p : cand) {
+    al.set_query(seqs[p.center]);
+    auto codes = esm::align::encode(seqs[p.member]);
+    esm::align::Hit hit;
+    if (al.evaluate(codes.data(), int(codes.size()), hit, /*use_fast=*/false)) accepted.push_back(p);
+  }
+  auto expect = greedy_reference(lens, accepted);
+  EXPECT_EQ(rep, expect);
+  size_t clusters = 0;
+  for (size_t i = 0; i < rep.size(); ++i) clusters += rep[i] == i;
+  EXPECT_LT(clusters, seqs.size());  // the subset does contain homologs
+  EXPECT_LE(stats.aligned, cand.size());
+  std::printf("subset: %zu sequences, %zu clusters, %zu candidate pairs, %llu aligned lazily\n", seqs.size(), clusters,
+              cand.size(), (unsigned long long)stats.aligned);
+}
+
+TEST(ClusterAssign, BestIdentityWinsAndTiesGoToTheLowestRepresentative) {
+  // A real protein and copies with a known number of substitutions (every 7th / 4th residue).
+  std::string base(uniref90()[100].seq.substr(0, 300));
+  auto mutate = [&](size_t every) {
+    std::string s = base;
+    for (size_t i = 3; i < s.size(); i += every) s[i] = s[i] == 'W' ? 'G' : 'W';
+    return s;
+  };
+  std::string unrelated(uniref90()[5000].seq);
+  // reps: 0 unrelated, 1 25% changed, 2 ~14% changed, 3 identical, 4 identical (tie, higher index)
+  std::vector<std::string> reps = {unrelated, mutate(4), mutate(7), base, base};
+  std::vector<std::string> members = {base, mutate(7), unrelated.substr(0, 100) + "W"};
+  std::vector<std::string_view> rv(reps.begin(), reps.end()), mv(members.begin(), members.end());
+  AssignOptions o;
+  o.passes = {{8, 60}};
+  auto a = assign_to_representatives(rv, mv, uniref_membership_params(), 2, o);
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].rep, 3);  // identical, lowest index of the two identical ones
+  EXPECT_DOUBLE_EQ(a[0].identity, 1.0);
+  EXPECT_EQ(a[1].rep, 2);  // itself among the reps
+  EXPECT_EQ(a[2].rep, 0);  // a fragment of the unrelated protein: covered member, 100% identity
+  EXPECT_NE(membership_method(uniref_membership_params()).find("min_seq_id 0.5"), std::string::npos);
+}
