@@ -33,7 +33,7 @@ bool Aligner::evaluate(const uint8_t* t, int tlen, Hit& hit, bool use_fast) cons
   if (!can_be_covered(params_, query_.len, tlen)) return false;
   const int s = use_fast ? striped_->score(t, tlen) : sw_score_reference(query_, t, tlen, *scoring_);
   if (s < min_score_) return false;
-  const Alignment a = sw_align_reference(query_, t, tlen, *scoring_);
+  const Alignment a = use_fast ? align_scored(t, tlen, s) : sw_align_reference(query_, t, tlen, *scoring_);
   hit = make_hit(a, query_.len, tlen, db_residues_, params_.seq_id_mode);
   return accept(params_, hit);
 }

@@ -7,12 +7,14 @@
 //   if (al.evaluate(target_codes, tlen, hit)) ...   // MMseqs2's rules: length gate, -e, identity, coverage
 //
 // evaluate() runs the SIMD score first (exactly the reference score), rejects pairs whose
-// score cannot meet -e, and only then runs the exact scalar traceback. An Aligner holds
+// score cannot meet -e, and only then runs the exact scalar traceback (stopped at the end cell
+// the SIMD score identifies; use_fast=false runs the full reference traceback instead). An Aligner holds
 // per-query scratch space: use one per thread.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "align/profile.hpp"
 #include "align/scoring.hpp"
@@ -33,6 +35,11 @@ class Aligner {
   int score(const uint8_t* target, int tlen) const { return striped_->score(target, tlen); }
   Alignment align(const uint8_t* target, int tlen) const {
     return sw_align_reference(query_, target, tlen, *scoring_);
+  }
+  // The same alignment as align() (no CIGAR), given this pair's exact score(): the fill stops at
+  // the end cell and reuses this Aligner's direction buffer (see sw_align_scored).
+  Alignment align_scored(const uint8_t* target, int tlen, int score) const {
+    return sw_align_scored(query_, target, tlen, *scoring_, score, dir_);
   }
   // The lowest raw score that can meet -e for this query (depends on qlen and db size).
   int min_score() const { return min_score_; }
@@ -55,6 +62,7 @@ class Aligner {
   QueryProfile query_;
   std::unique_ptr<StripedProfile> striped_;
   int min_score_ = 0;
+  mutable std::vector<uint8_t> dir_;  // traceback directions, reused across targets
 };
 
 // Fills a Hit (1-based coordinates, E-value, bits, identity per seq_id_mode) from an alignment.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace esm::align {
 
 int sw_score_reference(const QueryProfile& q, const uint8_t* t, int tlen, const Scoring& s) {
@@ -27,6 +29,54 @@ int sw_score_reference(const QueryProfile& q, const uint8_t* t, int tlen, const 
 
 namespace {
 enum : uint8_t { kStop = 0, kDiag = 1, kFromE = 2, kFromF = 3, kEExt = 4, kFExt = 8 };
+
+// Walks back from the end cell (bi, bj) through the direction bytes (row stride `stride`)
+// and fills the coordinates, counts and (if asked) the CIGAR of `out`.
+void trace_back(const QueryProfile& q, const uint8_t* t, const uint8_t* dir, int stride, int bi,
+                int bj, bool want_cigar, Alignment& out) {
+  // Walk back from the end cell. State 0: H, 1: in E (query gap), 2: in F (target gap).
+  int i = bi, j = bj, state = 0;
+  std::string ops;  // reversed
+  int qb = bi, tb = bj;
+  while (i >= 0 && j >= 0) {
+    const uint8_t c = dir[size_t(i) * stride + j];
+    if (state == 0) {
+      const uint8_t src = c & 3;
+      if (src == kStop) break;
+      if (src == kDiag) {
+        ops.push_back('M');
+        out.nident += q.codes[i] == t[j];
+        qb = i, tb = j;
+        --i, --j;
+        continue;
+      }
+      state = src == kFromE ? 1 : 2;
+      ++out.gap_opens;
+      continue;
+    }
+    if (state == 1) {  // target residue j against a gap in the query
+      ops.push_back('D');
+      state = (c & kEExt) ? 1 : 0;
+      --j;
+    } else {  // query residue i against a gap in the target
+      ops.push_back('I');
+      state = (c & kFExt) ? 2 : 0;
+      --i;
+    }
+  }
+  out.qbegin = qb, out.tbegin = tb, out.qend = bi, out.tend = bj;
+  out.alnlen = int(ops.size());
+  if (want_cigar) {
+    std::reverse(ops.begin(), ops.end());
+    for (size_t k = 0; k < ops.size();) {
+      size_t r = k;
+      while (r < ops.size() && ops[r] == ops[k]) ++r;
+      out.cigar += std::to_string(r - k);
+      out.cigar += ops[k];
+      k = r;
+    }
+  }
+}
 }
 
 Alignment sw_align_reference(const QueryProfile& q, const uint8_t* t, int tlen, const Scoring& s,
@@ -65,48 +115,57 @@ Alignment sw_align_reference(const QueryProfile& q, const uint8_t* t, int tlen, 
   }
   out.score = best;
   if (best <= 0) return out;
-  // Walk back from the end cell. State 0: H, 1: in E (query gap), 2: in F (target gap).
-  int i = bi, j = bj, state = 0;
-  std::string ops;  // reversed
-  int qb = bi, tb = bj;
-  while (i >= 0 && j >= 0) {
-    const uint8_t c = dir[size_t(i) * tlen + j];
-    if (state == 0) {
-      const uint8_t src = c & 3;
-      if (src == kStop) break;
-      if (src == kDiag) {
-        ops.push_back('M');
-        out.nident += q.codes[i] == t[j];
-        qb = i, tb = j;
-        --i, --j;
-        continue;
+  trace_back(q, t, dir.data(), tlen, bi, bj, want_cigar, out);
+  return out;
+}
+
+Alignment sw_align_scored(const QueryProfile& q, const uint8_t* t, int tlen, const Scoring& s,
+                          int best_score, std::vector<uint8_t>& dir) {
+  const int go = s.gap_open, ge = s.gap_extend;
+  const int n = q.len;
+  Alignment out;
+  if (n == 0 || tlen == 0 || best_score <= 0) return out;
+  // Only the rows up to the end cell are filled: no zeroing, and the buffer is reused.
+  // Grown to exactly this pair's size (resize could double it); very large buffers are released
+  // after use below so one long pair does not pin its matrix for the rest of the run.
+  const size_t cells = size_t(n) * tlen;
+  if (dir.size() < cells) std::vector<uint8_t>(cells).swap(dir);
+  std::vector<int> H(tlen + 1, 0), F(tlen + 1, 0);
+  int bi = -1, bj = -1;
+  for (int i = 0; i < n && bi < 0; ++i) {
+    const int16_t* row = q.row(i);
+    uint8_t* d = dir.data() + size_t(i) * tlen;
+    int diag = 0, e = 0, left = 0;
+    for (int j = 1; j <= tlen; ++j) {
+      uint8_t bits = 0;
+      const int e_open = left - go, e_ext = e - ge;
+      if (e_ext >= e_open) bits |= kEExt;
+      e = std::max(e_open, e_ext);
+      const int f_open = H[j] - go, f_ext = F[j] - ge;
+      if (f_ext >= f_open) bits |= kFExt;
+      F[j] = std::max(f_open, f_ext);
+      const int m = diag + row[t[j - 1]];
+      int h = 0;
+      uint8_t src = kStop;
+      if (m > h) h = m, src = kDiag;
+      if (e > h) h = e, src = kFromE;
+      if (F[j] > h) h = F[j], src = kFromF;
+      d[j - 1] = bits | src;
+      diag = H[j];
+      H[j] = h;
+      left = h;
+      // No cell exceeds best_score, so the first cell reaching it in row-major order is the
+      // reference's end cell ("first maximum"); nothing after it is read by the traceback.
+      if (h == best_score) {
+        bi = i, bj = j - 1;
+        break;
       }
-      state = src == kFromE ? 1 : 2;
-      ++out.gap_opens;
-      continue;
-    }
-    if (state == 1) {  // target residue j against a gap in the query
-      ops.push_back('D');
-      state = (c & kEExt) ? 1 : 0;
-      --j;
-    } else {  // query residue i against a gap in the target
-      ops.push_back('I');
-      state = (c & kFExt) ? 2 : 0;
-      --i;
     }
   }
-  out.qbegin = qb, out.tbegin = tb, out.qend = bi, out.tend = bj;
-  out.alnlen = int(ops.size());
-  if (want_cigar) {
-    std::reverse(ops.begin(), ops.end());
-    for (size_t k = 0; k < ops.size();) {
-      size_t r = k;
-      while (r < ops.size() && ops[r] == ops[k]) ++r;
-      out.cigar += std::to_string(r - k);
-      out.cigar += ops[k];
-      k = r;
-    }
-  }
+  if (bi < 0) fail("sw_align_scored: score ", best_score, " not reached (not the exact best score)");
+  out.score = best_score;
+  trace_back(q, t, dir.data(), tlen, bi, bj, false, out);
+  if (dir.size() > (size_t(16) << 20)) std::vector<uint8_t>().swap(dir);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "align/profile.hpp"
 
@@ -30,5 +31,13 @@ int sw_score_reference(const QueryProfile& q, const uint8_t* target, int tlen, c
 // Memory: one byte per cell of qlen x tlen.
 Alignment sw_align_reference(const QueryProfile& q, const uint8_t* target, int tlen,
                              const Scoring& s, bool want_cigar = false);
+
+// The same alignment as sw_align_reference (every field but the CIGAR, which it leaves empty),
+// given its exact score (the SIMD kernel's): the fill stops at the first cell reaching that
+// score, which is the reference's end cell, so rows below it are never computed; `dir` is a
+// caller-owned direction buffer reused across calls instead of a fresh zeroed one per pair.
+// Throws esm::Error if best_score is not reached (a caller bug: it was not the exact score).
+Alignment sw_align_scored(const QueryProfile& q, const uint8_t* target, int tlen, const Scoring& s,
+                          int best_score, std::vector<uint8_t>& dir);
 
 }  // namespace esm::align

@@ -151,7 +151,7 @@ std::vector<align::Hit> IdentityFilter::search(const std::vector<io::FastaRecord
           const int score = w.aligner.score(idx.codes(t), tlen);
           if (score < w.aligner.min_score()) continue;
           ++w.stats.tracebacks;
-          const align::Alignment a = w.aligner.align(idx.codes(t), tlen);
+          const align::Alignment a = w.aligner.align_scored(idx.codes(t), tlen, score);
           h = align::make_hit(a, qlen, tlen, idx.residues(), params_.seq_id_mode);
           if (!align::accept(params_, h)) continue;
           h.query = rec.id;

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cluster/assign_members.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -107,6 +108,12 @@ json::Value parameters_json(const PreprocessParams& p) {
   return v;
 }
 
+// How UniRef90 records are placed in clusters: from the --membership file, or by clustering.
+std::string membership_method(const PreprocessParams& p) {
+  if (!p.membership.empty()) return "membership file";
+  return cluster::membership_method(cluster::uniref_membership_params());
+}
+
 // Identifies the run's inputs and parameters. Not the rank count: outputs are the same for any
 // number of ranks, so a finished run is finished for every -n (a resume checks ranks itself).
 std::string run_key(const PreprocessParams& p) {
@@ -116,12 +123,18 @@ std::string run_key(const PreprocessParams& p) {
   json::Value inputs = json::Array{};
   for (const auto& path : {p.uniref50, p.uniref90, p.membership}) {
     json::Value e;
+    if (path.empty()) {  // no membership file: clustering, keyed by its method below
+      e["path"] = "";
+      inputs.push_back(e);
+      continue;
+    }
     e["path"] = fs::absolute(path).lexically_normal().string();
     e["size"] = static_cast<uint64_t>(fs::file_size(path));
     e["mtime"] = static_cast<int64_t>(fs::last_write_time(path).time_since_epoch().count());
     inputs.push_back(e);
   }
   k["inputs"] = inputs;
+  if (p.membership.empty()) k["membership_method"] = membership_method(p);
   return sha256_hex(k.dump());
 }
 
@@ -163,11 +176,9 @@ int run_preprocess(const PreprocessParams& params) {
   ctx.rank = mpi::rank();
   ctx.nranks = mpi::size();
   const auto& p = ctx.params;
-  if (p.membership.empty())
-    fail("no membership source: pass --membership FILE (UniRef50 XML, UniRef90 XML or a uniref90_id<TAB>uniref50_id "
-         "TSV); placing UniRef90 records by clustering without one is not available yet");
   for (const auto& [flag, path] : {std::pair{"--uniref50", p.uniref50}, {"--uniref90", p.uniref90},
                                    {"--membership", p.membership}}) {
+    if (path.empty() && std::string(flag) == "--membership") continue;  // none: placed by clustering
     if (path.empty()) fail(flag, " is required");
     if (!fs::is_regular_file(path)) fail(path, ": ", flag, " input does not exist or is not a file");
   }
@@ -243,6 +254,8 @@ int run_preprocess(const PreprocessParams& params) {
     ctx.manifest["work_ranks"] = ctx.nranks;
     ctx.manifest["state"] = "running";
     ctx.manifest["parameters"] = parameters_json(p);
+    ctx.manifest["membership"] = p.membership.empty() ? std::string("clustering") : p.membership;
+    ctx.manifest["membership_method"] = membership_method(p);
     ctx.manifest["stages"] = json::Object{};
   }
   ctx.manifest["ranks"] = ctx.nranks;
@@ -348,7 +361,8 @@ int cmd_preprocess(int argc, char** argv) {
   o.add_options()
       ("uniref50", po::value(&p.uniref50), "UniRef50 FASTA (.fasta, .gz, .zst)")
       ("uniref90", po::value(&p.uniref90), "UniRef90 FASTA (.fasta, .gz, .zst)")
-      ("membership", po::value(&p.membership), "UniRef50 or UniRef90 XML (.xml, .xml.gz) or uniref90_id<TAB>uniref50_id TSV")
+      ("membership", po::value(&p.membership), "UniRef50 or UniRef90 XML (.xml, .xml.gz) or uniref90_id<TAB>uniref50_id TSV; "
+       "without it UniRef90 records join the UniRef50 representative they match best (>= 50% identity, >= 80% coverage)")
       ("out", po::value(&p.out), "output directory")
       ("val-fraction", po::value(&p.val_fraction)->default_value(0.005, "0.005"), "validation share of UniRef50: floor(f * N)")
       ("val-size", po::value(&p.val_size), "validation set size (instead of --val-fraction)")
@@ -367,7 +381,7 @@ int cmd_preprocess(int argc, char** argv) {
   po::variables_map vm;
   po::positional_options_description pos;
   if (!cli::parse(argc, argv,
-                  {"preprocess", "esmpipe preprocess --uniref50 F --uniref90 F --membership F --out DIR [options]",
+                  {"preprocess", "esmpipe preprocess --uniref50 F --uniref90 F [--membership F] --out DIR [options]",
                    "UniRef50/90 to the ESM-2nv pretraining layout (validation split, identity filter, crop)"},
                   o, pos, vm))
     return kExitOk;

@@ -5,9 +5,11 @@
 //   UniRef50 records  (UniRef50 ID -> index, status) owner: hash(UniRef50 ID)
 // The result goes back to the rank that read each UniRef90 record: the index of its train
 // cluster, or "dropped" / "none". Records that cannot be placed are orphans (contract rule 4).
+// Without a membership file the records are placed by clustering (attach_by_clustering).
 #include <algorithm>
 #include <unordered_map>
 
+#include "cluster/assign_members.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/mpi_env.hpp"
@@ -41,13 +43,127 @@ struct Orphan {
   std::string id, reason;
 };
 
-// The one place membership enters the pipeline. Another source (clustering UniRef90 records
-// under UniRef50 representatives when no membership file exists) plugs in here: it must call
-// `sink` once per (UniRef90 ID, UniRef50 ID) pair, on every rank, in an order that does not
-// depend on the number of ranks (the order numbers `no_sequence` orphans).
+// Membership from a file: every rank streams it; `sink` sees each (UniRef90 ID, UniRef50 ID)
+// pair in file order (which numbers the `no_sequence` orphans). Without a file, stage_attach
+// places records by clustering instead (attach_by_clustering).
 MembershipStats stream_membership(const PreprocessParams& p, const PairSink& sink) {
-  if (p.membership.empty()) fail("no membership source (internal: checked before the run starts)");
+  if (p.membership.empty()) fail("no membership file (internal: clustering is used without one)");
   return read_membership(p.membership, sink);
+}
+
+struct OrphanCounts { uint64_t no_cluster = 0, no_sequence = 0, unknown = 0; };
+
+// Orphans are few by nature: rank 0 sorts everyone's into their final order and writes them.
+// Collective. Returns this rank's counts by reason.
+OrphanCounts write_orphans(const Context& ctx, const std::vector<Orphan>& orphans) {
+  Packer op;
+  for (const auto& o : orphans) op.u64(o.group).u64(o.index).str(o.id).str(o.reason);
+  std::vector<std::string> all = mpi::gather_bytes(op.bytes());
+  OrphanCounts n;
+  for (const auto& o : orphans) {
+    if (o.reason == "no_cluster") ++n.no_cluster;
+    else if (o.reason == "no_sequence") ++n.no_sequence;
+    else ++n.unknown;
+  }
+  if (ctx.rank == 0) {
+    std::vector<Orphan> everything;
+    for (const auto& buf : all) {
+      Unpacker u(buf);
+      while (!u.done()) {
+        Orphan o;
+        o.group = u.u64();
+        o.index = u.u64();
+        o.id = u.str();
+        o.reason = u.str();
+        everything.push_back(std::move(o));
+      }
+    }
+    std::sort(everything.begin(), everything.end(),
+              [](const Orphan& a, const Orphan& b) { return std::tie(a.group, a.index) < std::tie(b.group, b.index); });
+    RecordWriter w(ctx.work("orphans.zst"));
+    for (const auto& o : everything) w.put(o.id + "\t" + o.reason + "\n");
+    w.close();
+  }
+  return n;
+}
+
+// Every rank's global UniRef50 indices of one kind (validation or removed), sorted.
+std::vector<uint64_t> all_indices(const std::vector<uint64_t>& mine) {
+  Packer pk;
+  for (uint64_t v : mine) pk.u64(v);
+  std::vector<uint64_t> all;
+  for (const auto& buf : mpi::allgather_bytes(pk.bytes())) {
+    Unpacker u(buf);
+    while (!u.done()) all.push_back(u.u64());
+  }
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+// No membership file: each kept UniRef90 record joins the UniRef50 representative it matches
+// best under the UniRef rule (esm::cluster::assign_to_representatives, collective). The
+// assignment comes back per local record, so no join is needed; a member of a validation or
+// removed cluster is dropped, one with no representative is a "no_cluster" orphan.
+json::Value attach_by_clustering(Context& ctx) {
+  const auto& p = ctx.params;
+  auto load = [](const std::string& path, std::vector<std::string>& ids, std::vector<std::string>& seqs) {
+    RecordReader in(path);
+    std::string_view rec;
+    while (in.next(rec)) {
+      Unpacker u(rec);
+      ids.emplace_back(u.str());
+      seqs.emplace_back(u.str());
+    }
+  };
+  std::vector<std::string> ids50, seqs50, ids90, seqs90;
+  load(ctx.rank_work("u50.zst"), ids50, seqs50);
+  load(ctx.rank_work("u90.zst"), ids90, seqs90);
+  ids50.clear();
+  std::vector<std::string_view> reps(seqs50.begin(), seqs50.end()), members(seqs90.begin(), seqs90.end());
+  const auto params = cluster::uniref_membership_params();
+  std::vector<cluster::Assignment> a = cluster::assign_to_representatives(reps, members, params, p.threads);
+  ctx.kill_point("attach");
+
+  std::vector<uint64_t> removed_mine;
+  {
+    RecordReader in(ctx.rank_work("removed.zst"));
+    std::string_view rec;
+    while (in.next(rec)) removed_mine.push_back(Unpacker(rec).u64());
+  }
+  const std::vector<uint64_t> valid = all_indices(read_u64_file(ctx.rank_work("valid.u64")));
+  const std::vector<uint64_t> removed = all_indices(removed_mine);
+
+  std::vector<uint64_t> assign(a.size(), kAssignNone);
+  std::vector<Orphan> orphans;
+  uint64_t to_train = 0, to_validation = 0, to_removed = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const uint64_t idx = ctx.base90() + i;
+    if (a[i].rep < 0) {
+      orphans.push_back({0, idx, ids90[i], "no_cluster"});
+      continue;
+    }
+    const auto rep = static_cast<uint64_t>(a[i].rep);
+    if (std::binary_search(valid.begin(), valid.end(), rep)) { assign[i] = kAssignDropped; ++to_validation; }
+    else if (std::binary_search(removed.begin(), removed.end(), rep)) { assign[i] = kAssignDropped; ++to_removed; }
+    else { assign[i] = rep; ++to_train; }
+  }
+  write_u64_file(ctx.rank_work("assign.u64"), assign);
+  OrphanCounts n = write_orphans(ctx, orphans);
+
+  json::Value out;
+  out["membership_format"] = "clustering";
+  out["membership_method"] = cluster::membership_method(params);
+  out["membership_pairs"] = mpi::allreduce_sum(to_train + to_validation + to_removed);
+  out["members_in_train_clusters"] = mpi::allreduce_sum(to_train);
+  out["members_dropped_validation"] = mpi::allreduce_sum(to_validation);
+  out["members_dropped_removed"] = mpi::allreduce_sum(to_removed);
+  out["members_dropped_short_cluster"] = uint64_t(0);
+  out["orphans_no_cluster"] = mpi::allreduce_sum(n.no_cluster);
+  out["orphans_no_sequence"] = uint64_t(0);
+  out["orphans_unknown_cluster"] = uint64_t(0);
+  log::info("attach (clustering): ", to_train, " members joined train clusters on this rank; ", orphans.size(),
+            " orphans");
+  return out;
 }
 
 }  // namespace
@@ -55,6 +171,7 @@ MembershipStats stream_membership(const PreprocessParams& p, const PairSink& sin
 json::Value stage_attach(Context& ctx) {
   const auto& p = ctx.params;
   const int P = ctx.nranks;
+  if (p.membership.empty()) return attach_by_clustering(ctx);
 
   // 1. Membership: every rank streams the source and keeps the pairs it owns.
   std::unordered_map<std::string, Pair> pairs;
@@ -185,35 +302,8 @@ json::Value stage_attach(Context& ctx) {
   }
   write_u64_file(ctx.rank_work("assign.u64"), assign);
 
-  // 5. Orphans: few by nature; rank 0 sorts them into their final order.
-  Packer op;
-  for (const auto& o : orphans) op.u64(o.group).u64(o.index).str(o.id).str(o.reason);
-  std::vector<std::string> all = mpi::gather_bytes(op.bytes());
-  uint64_t n_no_cluster = 0, n_no_sequence = 0, n_unknown = 0;
-  for (const auto& o : orphans) {
-    if (o.reason == "no_cluster") ++n_no_cluster;
-    else if (o.reason == "no_sequence") ++n_no_sequence;
-    else ++n_unknown;
-  }
-  if (ctx.rank == 0) {
-    std::vector<Orphan> everything;
-    for (const auto& buf : all) {
-      Unpacker u(buf);
-      while (!u.done()) {
-        Orphan o;
-        o.group = u.u64();
-        o.index = u.u64();
-        o.id = u.str();
-        o.reason = u.str();
-        everything.push_back(std::move(o));
-      }
-    }
-    std::sort(everything.begin(), everything.end(),
-              [](const Orphan& a, const Orphan& b) { return std::tie(a.group, a.index) < std::tie(b.group, b.index); });
-    RecordWriter w(ctx.work("orphans.zst"));
-    for (const auto& o : everything) w.put(o.id + "\t" + o.reason + "\n");
-    w.close();
-  }
+  // 5. Orphans.
+  OrphanCounts n = write_orphans(ctx, orphans);
   json::Value out;
   out["membership_format"] = mstats.format;
   out["membership_entries"] = mstats.entries;
@@ -224,9 +314,9 @@ json::Value stage_attach(Context& ctx) {
   out["members_dropped_validation"] = mpi::allreduce_sum(to_validation);
   out["members_dropped_removed"] = mpi::allreduce_sum(to_removed);
   out["members_dropped_short_cluster"] = mpi::allreduce_sum(to_short);
-  out["orphans_no_cluster"] = mpi::allreduce_sum(n_no_cluster);
-  out["orphans_no_sequence"] = mpi::allreduce_sum(n_no_sequence);
-  out["orphans_unknown_cluster"] = mpi::allreduce_sum(n_unknown);
+  out["orphans_no_cluster"] = mpi::allreduce_sum(n.no_cluster);
+  out["orphans_no_sequence"] = mpi::allreduce_sum(n.no_sequence);
+  out["orphans_unknown_cluster"] = mpi::allreduce_sum(n.unknown);
   log::info("attach: ", to_train, " members joined train clusters on this rank; ", orphans.size(), " orphans");
   return out;
 }

@@ -105,7 +105,9 @@ json::Value stage_read(Context& ctx) {
   check_duplicates(p.uniref90, ids90, c90.read);
 
   // Input fingerprints: input i is hashed by rank i mod P, in parallel with the others.
-  std::vector<std::string> inputs = {p.uniref50, p.uniref90, p.membership};
+  // No membership file (clustering): only the two FASTA inputs.
+  std::vector<std::string> inputs = {p.uniref50, p.uniref90};
+  if (!p.membership.empty()) inputs.push_back(p.membership);
   std::string mine;
   for (size_t i = 0; i < inputs.size(); ++i)
     if (static_cast<int>(i % P) == ctx.rank) mine += std::to_string(i) + " " + sha256_file(inputs[i]) + "\n";

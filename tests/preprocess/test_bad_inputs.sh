@@ -68,8 +68,8 @@ expect_error trunc_fasta "trunc90.fasta.gz.*(truncated|ends)" --uniref50 "$u50" 
 head -c 50000 "$tsv" >"$tmp/trunc.tsv.gz"
 expect_error trunc_tsv "trunc.tsv.gz.*(truncated|ends)" --uniref50 "$u50" --uniref90 "$u90" --membership "$tmp/trunc.tsv.gz"
 
-# 6. No membership source; outputs never overwritten without --force.
-expect_error no_membership "no membership source" --uniref50 "$u50" --uniref90 "$u90"
+# 6. Outputs never overwritten without --force. (No --membership is not an error: records are
+# then placed by clustering, see test_no_membership.sh.)
 "$exe" preprocess --uniref50 "$u50" --uniref90 "$u90" --membership "$tmp/orph.tsv" --out "$tmp/orph" --val-size 0 \
   --log-level warn >"$tmp/again.log" 2>&1 || fail "rerun of a complete run should succeed (nothing to do)"
 "$exe" preprocess --uniref50 "$u50" --uniref90 "$u90" --membership "$tsv" --out "$tmp/orph" --val-size 0 \
