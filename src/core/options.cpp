@@ -77,7 +77,8 @@ bool parse(int argc, char** argv, const CommandInfo& info, po::options_descripti
     if (vm.count("config")) po::store(parse_ini(vm["config"].as<std::string>(), info.name, all), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    throw Error(str("esmpipe ", info.name, ": ", e.what(), " (see 'esmpipe ", info.name, " --help')"));
+    // main() prefixes "esmpipe <command>: " to every error.
+    throw Error(str(e.what(), " (see 'esmpipe ", info.name, " --help')"));
   }
   log::set_level(log::parse_level(vm["log-level"].as<std::string>()));
   return true;
