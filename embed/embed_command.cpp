@@ -1,14 +1,22 @@
 // esmpipe embed: FASTA -> one parallel HDF5 embedding store (/work/shared/docs/embedding-store.md).
 //
 // Phases, all ranks together:
-//   1. length pass: each rank reads its shard of the FASTA; IDs and residues are allgathered, so
-//      every rank knows every sequence (duplicates are refused here, before any work);
+//   1. length pass: each rank reads its shard of the FASTA; every rank learns each sequence's
+//      kept length and record offset (12 bytes each), nothing more; IDs are checked for
+//      duplicates by hash partition (store/duplicate_ids.hpp) and reach rank 0 only when it
+//      creates the store; residues stay in the input (plain) or a stage (compressed), see
+//      store/residue_source.hpp;
 //   2. layout: row offsets from the lengths; rank 0 takes the lock and creates (or, for
 //      --resume, checks) the store's structure;
 //   3. embed: length-sorted batches of the sequences not yet done, handed out by a shared
-//      counter (store/work_counter.hpp); each rank's writer thread puts rows in place;
+//      counter (store/work_counter.hpp); a rank reads the residues of the batch it is handed,
+//      and its writer thread puts rows in place;
 //   4. finish: rank 0 sets `complete` when every sequence is done and prints per-rank figures.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -16,7 +24,6 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/error.hpp"
@@ -24,7 +31,6 @@
 #include "core/mpi_env.hpp"
 #include "core/options.hpp"
 #include "core/progress.hpp"
-#include "core/sha256.hpp"
 #include "cuda/cuda_backend.hpp"
 #include "encoder/backend.hpp"
 #include "encoder/model.hpp"
@@ -33,6 +39,10 @@
 #include "io/fasta.hpp"
 #include "store/layout.hpp"
 #include "store/lock.hpp"
+#include "store/disk_space.hpp"
+#include "store/duplicate_ids.hpp"
+#include "store/input_digest.hpp"
+#include "store/residue_source.hpp"
 #include "store/signals.hpp"
 #include "store/store_file.hpp"
 #include "store/work_counter.hpp"
@@ -48,50 +58,98 @@ struct Args {
   std::string model, fasta, out, device, layers, dtype, compression, precision;
   bool per_residue = false, mean = false, logits = false, contacts = false, overwrite = false, resume = false;
   int64_t max_tokens = 0;
+  double sync_seconds = -1;
   int max_residues = 0, threads = 0;
 };
 
-// Every sequence of the input, on every rank: "id\nresidues\n" records in input order.
-struct Corpus {
-  std::string text;
-  std::vector<std::string> ids;
-  std::vector<uint64_t> seq_at;   // start of residues in text
-  std::vector<uint32_t> seq_len;  // residues before truncation
-  std::string_view residues(size_t i) const { return {text.data() + seq_at[i], seq_len[i]}; }
+// What every rank knows about every sequence after the length pass: its kept length (for the
+// layout and the batch plan) and where its record starts in the uncompressed input (to fetch
+// its residues when a batch holds it). IDs and residues stay with the rank that read them.
+struct Catalog {
+  std::vector<int32_t> kept;       // residues kept (after --max-residues)
+  std::vector<uint64_t> offset;    // uncompressed byte offset of the record's '>'
+  uint64_t truncated = 0;          // sequences longer than --max-residues
+  std::string input_digest;        // store/input_digest.hpp
+  std::vector<std::string> my_ids; // this rank's IDs, in order (freed once the store exists)
+  uint64_t my_first = 0;           // global index of my_ids[0]
 };
 
-Corpus read_corpus(const std::string& path) {
+// Collective: reads this rank's shard once; residues go only to the stage (compressed input).
+Catalog read_catalog(const std::string& path, int max_residues, store::ResidueSource& residues) {
   io::ShardReader reader(path);  // collective
-  std::string mine;
+  Catalog c;
+  store::InputDigest digest;
+  std::string mine;  // (kept int32, offset uint64) per record, for the allgather
   io::FastaRecord rec;
+  uint64_t my_truncated = 0;
   while (reader.next(rec)) {
-    mine += rec.id;
-    mine += '\n';
-    mine += rec.seq;
-    mine += '\n';
+    digest.add(rec.id, rec.seq);
+    residues.add(rec.offset, rec.seq);
+    int32_t kept = static_cast<int32_t>(std::min<uint64_t>(rec.seq.size(), uint64_t(max_residues)));
+    my_truncated += rec.seq.size() > uint64_t(max_residues);
+    mine.append(reinterpret_cast<const char*>(&kept), 4);
+    mine.append(reinterpret_cast<const char*>(&rec.offset), 8);
+    c.my_ids.push_back(std::move(rec.id));
   }
-  Corpus c;
-  for (auto& part : mpi::allgather_bytes(mine)) c.text += part;
-  for (size_t p = 0; p < c.text.size();) {
-    size_t nl = c.text.find('\n', p);
-    size_t end = c.text.find('\n', nl + 1);
-    c.ids.emplace_back(c.text.substr(p, nl - p));
-    c.seq_at.push_back(nl + 1);
-    c.seq_len.push_back(static_cast<uint32_t>(end - nl - 1));
-    p = end + 1;
+  residues.seal();
+  c.input_digest = digest.finish(mpi::comm());
+  c.my_first = mpi::exscan_sum(c.my_ids.size());
+  c.truncated = mpi::allreduce_sum(my_truncated);
+  const uint64_t n = mpi::allreduce_sum(uint64_t(c.my_ids.size()));
+  c.kept.reserve(n);
+  c.offset.reserve(n);
+  for (const auto& part : mpi::allgather_bytes(mine)) {
+    for (size_t p = 0; p + 12 <= part.size(); p += 12) {
+      int32_t kept;
+      uint64_t offset;
+      std::memcpy(&kept, part.data() + p, 4);
+      std::memcpy(&offset, part.data() + p + 4, 8);
+      c.kept.push_back(kept);
+      c.offset.push_back(offset);
+    }
   }
   return c;
 }
 
-void refuse_duplicates(const Corpus& c, const std::string& path) {
-  std::unordered_map<std::string_view, size_t> seen;
-  seen.reserve(c.ids.size());
-  for (size_t i = 0; i < c.ids.size(); ++i) {
-    auto [it, fresh] = seen.emplace(c.ids[i], i);
-    if (!fresh)
-      fail(path, ": duplicate ID '", c.ids[i], "' in records ", it->second + 1, " and ", i + 1,
-           " (store rows are looked up by ID; IDs must be unique)");
+// Collective: every ID, in input order, on rank 0 only (creating the store writes /sequences/id
+// and /index there); other ranks get an empty list.
+std::vector<std::string> gather_ids(const std::vector<std::string>& mine) {
+  std::string text;
+  for (const auto& id : mine) {
+    text += id;
+    text += '\n';
   }
+  std::vector<std::string> ids;
+  for (const auto& part : mpi::gather_bytes(text)) {
+    for (size_t p = 0; p < part.size();) {
+      size_t nl = part.find('\n', p);
+      ids.emplace_back(part, p, nl - p);
+      p = nl + 1;
+    }
+  }
+  return ids;
+}
+
+void fsync_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    fail("fsync of ", path, " failed: ", std::strerror(err));
+  }
+  ::close(fd);
+}
+
+// A scratch name beside the store, unique to this run (rank 0's host, pid and clock).
+std::string stage_name(const std::string& out) {
+  std::string name;
+  if (mpi::rank() == 0) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    name = str(out, ".stage-", host, "-", getpid(), "-",
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  }
+  return mpi::bcast_string(name);
 }
 
 int parse_zstd_level(const std::string& s) {
@@ -160,6 +218,9 @@ int cmd_embed(int argc, char** argv) {
       ("max-residues", cli::po::value(&a.max_residues)->default_value(embed::kDefaultMaxResidues), "residues kept per sequence")
       ("threads", cli::po::value(&a.threads)->default_value(0), "threads per rank (0: this rank's share of the cores)")
       ("compression", cli::po::value(&a.compression)->default_value(""), "zstd or zstd:LEVEL (HDF5 filter 32015)")
+      ("sync-seconds", cli::po::value(&a.sync_seconds)->default_value(-1),
+       "fsync the store at most every S seconds, rows before their done flags, so a lost node (power, "
+       "kernel crash) costs at most S seconds of work; 0: after every batch; -1: never (a killed job is safe anyway)")
       ("overwrite", cli::po::bool_switch(&a.overwrite), "replace an existing store")
       ("resume", cli::po::bool_switch(&a.resume), "continue an incomplete store (or start it if absent)");
   cli::po::positional_options_description pos;
@@ -219,30 +280,41 @@ int cmd_embed(int argc, char** argv) {
   o.max_residues = a.max_residues;
   o.zstd_level = zstd_level;
   o.device = a.device;
+  if (a.device == "cuda") o.precision = a.precision;  // resume refuses a store of another precision
+
+  // An existing store without --resume/--overwrite is refused before the (long) length pass.
+  on_root([&] {
+    if (!a.resume && !a.overwrite && std::filesystem::exists(a.out))
+      fail(a.out, " exists; use --resume to continue it or --overwrite to replace it");
+  });
 
   // 1. Length pass.
   auto t0 = Clock::now();
-  Corpus corpus = read_corpus(a.fasta);
-  const uint64_t n = corpus.ids.size();
+  store::ResidueSource residues(a.fasta, stage_name(a.out), mpi::comm());
+  Catalog catalog = read_catalog(a.fasta, a.max_residues, residues);
+  const uint64_t n = catalog.kept.size();
   if (n == 0) fail(a.fasta, ": no sequences");
-  refuse_duplicates(corpus, a.fasta);
-  std::vector<int32_t> kept(n);
-  uint64_t truncated = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    kept[i] = static_cast<int32_t>(std::min<uint64_t>(corpus.seq_len[i], a.max_residues));
-    truncated += corpus.seq_len[i] > uint64_t(a.max_residues);
-  }
+  store::refuse_duplicate_ids(catalog.my_ids, catalog.my_first, a.fasta, mpi::comm());
   log::info0(str("read ", n, " sequences from ", a.fasta, " in ", human_duration(since(t0)),
-                 truncated ? str("; ", truncated, " longer than --max-residues ", a.max_residues, " are truncated") : ""));
-  store::Layout layout = store::make_layout(kept, o, cfg.hidden);
+                 residues.staged() ? " (residues staged beside the store for random access)" : "",
+                 catalog.truncated ? str("; ", catalog.truncated, " longer than --max-residues ", a.max_residues, " are truncated") : ""));
+  store::Layout layout = store::make_layout(std::move(catalog.kept), o, cfg.hidden);
+  catalog.kept = {};
 
   // 2. Lock, then create or check the store (rank 0, serial HDF5).
   std::unique_ptr<store::StoreLock> lock;
   std::vector<uint8_t> done(n, 0);
   bool already_complete = false;
+  meta.input_sha256 = catalog.input_digest;
+  // Rank 0 needs every ID only to create the store; a resumed store has them already.
+  int creating = 0;
+  if (mpi::rank() == 0) creating = !(a.resume && std::filesystem::exists(a.out));
+  MPI_Bcast(&creating, 1, MPI_INT, 0, mpi::comm());
+  std::vector<std::string> all_ids;
+  if (creating) all_ids = gather_ids(catalog.my_ids);
+  catalog.my_ids = {};
   on_root([&] {
     meta.model_sha256 = model->weights_sha256();
-    meta.input_sha256 = sha256_hex(corpus.text);
     lock = std::make_unique<store::StoreLock>(a.out);
     bool exists = std::filesystem::exists(a.out);
     if (exists && a.resume) {
@@ -250,15 +322,18 @@ int cmd_embed(int argc, char** argv) {
       log::info("resuming ", a.out, ": ", std::count(done.begin(), done.end(), 1), " of ", n, " sequences already done");
     } else {
       if (exists && !a.overwrite) fail(a.out, " exists; use --resume to continue it or --overwrite to replace it");
-      store::create_store(a.out, meta, layout, corpus.ids);
+      if (!creating) fail("internal: ", a.out, " disappeared after the length pass");
+      store::create_store(a.out, meta, layout, all_ids);
       log::info("created ", a.out, ": ", n, " sequences, ", layout.residues(), " residue rows, ",
                 human_bytes(double(layout.payload_bytes())), " of vectors to write");
     }
   });
+  all_ids = {};
   MPI_Bcast(done.data(), static_cast<int>(n), MPI_UINT8_T, 0, mpi::comm());
   int complete_flag = already_complete;
   MPI_Bcast(&complete_flag, 1, MPI_INT, 0, mpi::comm());
   if (complete_flag) {
+    residues.close();
     log::info0(str(a.out, " is already complete; nothing to do"));
     return kExitOk;
   }
@@ -266,14 +341,15 @@ int cmd_embed(int argc, char** argv) {
   // 3. Embed the sequences not done yet, longest batches first.
   std::vector<size_t> todo, todo_tokens;
   for (uint64_t i = 0; i < n; ++i)
-    if (!done[i]) { todo.push_back(i); todo_tokens.push_back(size_t(kept[i]) + 2); }
+    if (!done[i]) { todo.push_back(i); todo_tokens.push_back(size_t(layout.length[i]) + 2); }
   auto plan = embed::plan_batches(todo_tokens, static_cast<size_t>(a.max_tokens));
+  todo_tokens = {};
   const int64_t num_batches = static_cast<int64_t>(plan.size());
   embed::OutputRequest req{o.layers, o.logits, o.contacts};
   const bool need_layers = o.per_residue;
 
   store::WorkCounter counter(mpi::comm());
-  store::StoreWriter writer(a.out, layout, o, mpi::comm());
+  store::StoreWriter writer(a.out, layout, o, mpi::comm(), a.sync_seconds);
   Progress progress("embed", todo.size() / mpi::size(), "seq");
   uint64_t my_tokens = 0, my_batches = 0, my_seqs = 0;
   double busy = 0, blocked = 0;
@@ -281,42 +357,61 @@ int cmd_embed(int argc, char** argv) {
   // by this many milliseconds so the interruption lands mid-run on a fast machine too.
   const char* delay_env = std::getenv("ESMPIPE_TEST_BATCH_DELAY_MS");
   const int batch_delay_ms = delay_env ? std::atoi(delay_env) : 0;
-  auto t_loop = Clock::now();
-  for (;;) {
-    if (batch_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(batch_delay_ms));
-    if (store::stop_requested()) {
-      counter.stop_all();
-      break;
+  double loop_seconds = 0, drain = 0;
+  // A failure here may reach one rank while the others wait inside a collective write: the
+  // writer, counter and stage must not run their collective destructors while unwinding, so the
+  // job stops at once. The store stays incomplete (complete = 0) and --resume continues it.
+  try {
+    auto t_loop = Clock::now();
+    for (;;) {
+      if (batch_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(batch_delay_ms));
+      if (store::stop_requested()) {
+        counter.stop_all();
+        break;
+      }
+      int64_t b = counter.next();
+      if (b >= num_batches) break;
+      auto tb = Clock::now();
+      const auto& members = plan[b];
+      std::vector<std::vector<int32_t>> tokens;
+      tokens.reserve(members.size());
+      for (size_t m : members) {
+        const uint64_t i = todo[m];
+        tokens.push_back(embed::tokenize(residues.fetch(catalog.offset[i], uint32_t(layout.length[i])), a.max_residues, nullptr));
+      }
+      auto outs = backend->forward(tokens, req);
+      store::Batch batch(members.size());
+      for (size_t j = 0; j < members.size(); ++j) {
+        auto& s = batch[j];
+        s.index = todo[members[j]];
+        if (need_layers) s.layers = std::move(outs[j].layers);
+        else s.layers.assign(o.layers.size(), {});
+        s.means = std::move(outs[j].means);
+        s.logits = std::move(outs[j].logits);
+        s.contacts = std::move(outs[j].contacts);
+        my_tokens += tokens[j].size();
+      }
+      busy += since(tb);
+      blocked += writer.push(std::move(batch));
+      my_batches += 1;
+      my_seqs += members.size();
+      progress.add(members.size());
     }
-    int64_t b = counter.next();
-    if (b >= num_batches) break;
-    auto tb = Clock::now();
-    const auto& members = plan[b];
-    std::vector<std::vector<int32_t>> tokens;
-    tokens.reserve(members.size());
-    for (size_t m : members) tokens.push_back(embed::tokenize(corpus.residues(todo[m]), a.max_residues, nullptr));
-    auto outs = backend->forward(tokens, req);
-    store::Batch batch(members.size());
-    for (size_t j = 0; j < members.size(); ++j) {
-      auto& s = batch[j];
-      s.index = todo[members[j]];
-      if (need_layers) s.layers = std::move(outs[j].layers);
-      else s.layers.assign(o.layers.size(), {});
-      s.means = std::move(outs[j].means);
-      s.logits = std::move(outs[j].logits);
-      s.contacts = std::move(outs[j].contacts);
-      my_tokens += tokens[j].size();
-    }
-    busy += since(tb);
-    blocked += writer.push(std::move(batch));
-    my_batches += 1;
-    my_seqs += members.size();
-    progress.add(members.size());
+    loop_seconds = since(t_loop);
+    auto tw = Clock::now();
+    writer.finish();  // collective
+    residues.close();  // collective; every fetch is behind us
+    drain = since(tw);
+  } catch (const std::exception& e) {
+    residues.abandon();
+    // MPI_Abort even for one rank: a normal exit would let HDF5's exit handler close the
+    // abandoned file (a collective call, and with MPI-IO state already gone).
+    const std::string space = store::out_of_space_note(a.out);
+    log::error(str("esmpipe embed: ", e.what(), space.empty() ? "" : "; " + space, " (", a.out,
+                   " is left incomplete; rerun with --resume)"));
+    MPI_Abort(mpi::comm(), kExitError);
+    std::_Exit(kExitError);
   }
-  const double loop_seconds = since(t_loop);
-  auto tw = Clock::now();
-  writer.finish();  // collective
-  const double drain = since(tw);
   progress.finish();
 
   // 4. Completeness, figures, exit code.
@@ -326,14 +421,15 @@ int cmd_embed(int argc, char** argv) {
   const bool interrupted = mpi::allreduce_max(uint64_t(store::stop_requested() ? 1 : 0)) == 1;
   const double wall = since(t_start);
   std::string line = str(mpi::rank(), " ", my_batches, " ", my_seqs, " ", my_tokens, " ", busy, " ",
-                         loop_seconds - busy + drain, " ", writer.stats().bytes, " ", writer.stats().write_seconds);
+                         loop_seconds - busy + drain, " ", writer.stats().bytes, " ", writer.stats().write_seconds, " ", writer.stats().syncs);
   auto lines = mpi::gather_bytes(line);
   on_root([&] {
-    std::string report = "per-rank work (rank batches sequences tokens busy_s idle_s written_bytes write_s):";
+    std::string report = "per-rank work (rank batches sequences tokens busy_s idle_s written_bytes write_s fsyncs):";
     for (const auto& l : lines) report += "\n  " + l;
     log::info(report);
     store::mark_complete(a.out, complete,
                          str("ranks=", mpi::size(), " written=", written, " wall_s=", wall, " interrupted=", interrupted));
+    if (a.sync_seconds >= 0) fsync_file(a.out);
     log::info(a.out, complete ? ": complete, " : ": INCOMPLETE, ", before + written, " of ", n,
               " sequences done; this run wrote ", written, " in ", human_duration(wall),
               interrupted && !complete ? "; stopped by a signal, rerun with --resume" : "");

@@ -5,7 +5,6 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "core/mpi_env.hpp"
 #include "job.hpp"
 #include "job_options.hpp"
 #include "launch.hpp"
@@ -28,7 +27,6 @@ int cmd_run(int argc, char** argv) {
                                "Runs the job's stages in order on this machine with mpirun, skipping finished ones."},
                   desc, pos, vm))
     return kExitOk;
-  if (mpi::size() > 1) fail("esmpipe run starts its own ranks with mpirun; start it without mpirun/srun");
   const int ranks_override = vm["ranks"].as<int>();
   if (ranks_override < 0) fail("--ranks must be >= 1");
   const bool force = vm["force"].as<bool>(), dry = vm["dry-run"].as<bool>();

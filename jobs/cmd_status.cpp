@@ -7,7 +7,6 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
-#include "core/mpi_env.hpp"
 #include "job.hpp"
 #include "job_options.hpp"
 #include "slurm.hpp"
@@ -49,7 +48,6 @@ int cmd_status(int argc, char** argv) {
                                "Shows each stage's state (from its outputs and Slurm) and a running embed's progress."},
                   desc, pos, vm))
     return kExitOk;
-  if (mpi::size() > 1) fail("esmpipe status is one process; start it without mpirun/srun");
   jobs::Job job = jobs::load_job(vm["job"].as<std::string>(), jobs::overrides_from(vm));
   auto stages = jobs::selected_stages(job, vm);
 

@@ -6,7 +6,6 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "core/mpi_env.hpp"
 #include "job.hpp"
 #include "job_options.hpp"
 #include "process.hpp"
@@ -29,7 +28,6 @@ int cmd_submit(int argc, char** argv) {
                                "Submits the job's stages as a chain of Slurm jobs (one sbatch script per stage)."},
                   desc, pos, vm))
     return kExitOk;
-  if (mpi::size() > 1) fail("esmpipe submit is one process; start it without mpirun/srun");
   const bool dry = vm["dry-run"].as<bool>();
   const jobs::Overrides overrides = jobs::overrides_from(vm);
   jobs::Job job = jobs::load_job(vm["job"].as<std::string>(), overrides);

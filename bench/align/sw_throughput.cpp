@@ -1,11 +1,16 @@
 // Smith-Waterman throughput: the scalar reference vs the SIMD score kernel (each level the CPU
 // has) on real protein pairs from data/mini-uniref. Prints cell updates per second (GCUPS) and
-// the ratio to the reference, and checks that every score agrees; then times the full reference
-// traceback against sw_align_scored (evaluate()'s traceback) and checks every alignment agrees.
+// the ratio to the reference, and checks that every score agrees; then times the tracebacks on
+// the same pairs: the full reference, the scalar sw_align_scored (fill stopped at the end cell)
+// and the striped SIMD fill with direction bits (StripedProfile::align_scored, what
+// Aligner::evaluate runs) at each level, as cells/s and ratios, checking every alignment agrees;
+// last the one-pass striped fill (StripedProfile::align: score, end cell and directions in one
+// fill, what clustering runs) against the score pass + scored fill it replaces.
 //
 // usage: sw_throughput [PAIRS=2000] [FASTA=data/mini-uniref/uniref90.fasta.gz]
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "align/sw_reference.hpp"
@@ -46,23 +51,50 @@ int main(int argc, char** argv) {
     std::printf("%-8s %8.3f s  %6.2f GCUPS  %5.1fx the scalar reference\n", simd_level_name(l), s,
                 cells / s / 1e9, s_ref / s);
   }
-  // Traceback: the full reference (fresh zeroed direction matrix, every row) vs sw_align_scored
-  // (what Aligner::evaluate runs: fill stopped at the end cell, buffer reused), same results.
+  // Traceback: the full reference (fresh zeroed direction matrix, every row), sw_align_scored
+  // (scalar fill stopped at the end cell, buffer reused) and the striped fill; same results.
+  // GCUPS here = the pairs' qlen x tlen cells per second (the scalar scored fill skips the rows
+  // below the end cell, the striped fill does all of them).
   t0 = Clock::now();
   std::vector<Alignment> full(pairs);
   for (int k = 0; k < pairs; ++k) full[k] = sw_align_reference(q[k], t[k].data(), int(t[k].size()), sc);
   const double s_full = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto same = [](const Alignment& a, const Alignment& f) {
+    return a.score == f.score && a.qbegin == f.qbegin && a.qend == f.qend && a.tbegin == f.tbegin &&
+           a.tend == f.tend && a.alnlen == f.alnlen && a.nident == f.nident && a.gap_opens == f.gap_opens;
+  };
   std::vector<uint8_t> dir;
   t0 = Clock::now();
-  for (int k = 0; k < pairs; ++k) {
-    const Alignment a = sw_align_scored(q[k], t[k].data(), int(t[k].size()), sc, ref[k], dir);
-    const Alignment& f = full[k];
-    bad += a.score != f.score || a.qbegin != f.qbegin || a.qend != f.qend || a.tbegin != f.tbegin ||
-           a.tend != f.tend || a.alnlen != f.alnlen || a.nident != f.nident;
+  for (int k = 0; k < pairs; ++k)
+    bad += !same(sw_align_scored(q[k], t[k].data(), int(t[k].size()), sc, ref[k], dir), full[k]);
+  const double s_scored = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("traceback full          %8.3f s  %6.3f GCUPS\n", s_full, cells / s_full / 1e9);
+  std::printf("traceback scalar scored %8.3f s  %6.3f GCUPS  %5.2fx the full traceback\n", s_scored,
+              cells / s_scored / 1e9, s_full / s_scored);
+  for (SimdLevel l : {SimdLevel::Sse41, SimdLevel::Avx2}) {
+    if (l > best_simd_level()) continue;
+    // Profiles built outside the timed loop: evaluate() has them from the score already.
+    std::vector<std::unique_ptr<StripedProfile>> sp;
+    for (int k = 0; k < pairs; ++k) sp.push_back(std::make_unique<StripedProfile>(q[k], sc, l));
+    t0 = Clock::now();
+    for (int k = 0; k < pairs; ++k)
+      bad += !same(sp[k]->align_scored(t[k].data(), int(t[k].size()), ref[k], dir), full[k]);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("traceback %-6s striped %8.3f s  %6.3f GCUPS  %5.2fx the scalar scored traceback\n",
+                simd_level_name(l), s, cells / s / 1e9, s_scored / s);
+    // Two passes as Aligner::evaluate runs them (score, then the fill given it) vs one.
+    t0 = Clock::now();
+    for (int k = 0; k < pairs; ++k) {
+      const int score = sp[k]->score(t[k].data(), int(t[k].size()));
+      bad += !same(sp[k]->align_scored(t[k].data(), int(t[k].size()), score, dir), full[k]);
+    }
+    const double s_two = std::chrono::duration<double>(Clock::now() - t0).count();
+    t0 = Clock::now();
+    for (int k = 0; k < pairs; ++k) bad += !same(sp[k]->align(t[k].data(), int(t[k].size()), dir), full[k]);
+    const double s_one = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("%-6s score + striped traceback %8.3f s  one pass %8.3f s  %5.2fx\n", simd_level_name(l), s_two,
+                s_one, s_two / s_one);
   }
-  const double s_fast = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("traceback full   %8.3f s\ntraceback scored %8.3f s  %5.2fx the full traceback\n", s_full,
-              s_fast, s_full / s_fast);
   if (bad) std::printf("MISMATCHED SCORES OR ALIGNMENTS: %d\n", bad);
   return bad ? 1 : 0;
 }

@@ -4,6 +4,7 @@
 // Also writes a random-weight model directory for the embed scaling run (--make-model).
 //
 //   mpirun -n P bench_store_write --out FILE.h5 [--gib 1] [--hidden 1280] [--dtype float32|float16]
+//                                 [--sync-seconds S]   (as esmpipe embed --sync-seconds)
 //                                 [--zstd LEVEL]
 //   bench_store_write --make-model DIR --card configs/models/esm2_t6_8M.json
 #include <fcntl.h>
@@ -31,7 +32,7 @@ using namespace esm;
 int main(int argc, char** argv) {
   mpi::Session session(&argc, &argv);
   std::string out, model_dir, card;
-  double gib = 1.0;
+  double gib = 1.0, sync_seconds = -1;
   int hidden = 1280, zstd = 0;
   bool half = false;
   for (int i = 1; i < argc; ++i) {
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
     else if (a == "--hidden") hidden = std::stoi(val());
     else if (a == "--dtype") half = val() == "float16";
     else if (a == "--zstd") zstd = std::stoi(val());
+    else if (a == "--sync-seconds") sync_seconds = std::stod(val());
     else if (a == "--make-model") model_dir = val();
     else if (a == "--card") card = val();
     else { std::fprintf(stderr, "unknown argument %s\n", a.c_str()); return 2; }
@@ -97,7 +99,7 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     {
       store::WorkCounter counter(mpi::comm());
-      store::StoreWriter writer(out, layout, o, mpi::comm());
+      store::StoreWriter writer(out, layout, o, mpi::comm(), sync_seconds);
       for (int64_t b; (b = counter.next()) < int64_t(batches.size());) {
         store::Batch batch;
         for (uint64_t i = batches[b].first; i < batches[b].second; ++i) {
@@ -119,8 +121,9 @@ int main(int argc, char** argv) {
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     double bytes = double(layout.payload_bytes());
     if (mpi::rank() == 0)
-      std::printf("store write: ranks=%d %s%s payload=%.3f GB time=%.2fs throughput=%.3f GB/s\n", mpi::size(),
-                  half ? "float16" : "float32", zstd ? " zstd" : "", bytes / 1e9, s, bytes / 1e9 / s);
+      std::printf("store write: ranks=%d %s%s sync_seconds=%g payload=%.3f GB time=%.2fs throughput=%.3f GB/s\n",
+                  mpi::size(), half ? "float16" : "float32", zstd ? " zstd" : "", sync_seconds, bytes / 1e9, s,
+                  bytes / 1e9 / s);
   } catch (const Error& e) {
     mpi::abort_all(std::string("bench_store_write: ") + e.what(), 1);
   }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Store benchmarks, each figure next to its peer measured in the same run:
 #   1. store write throughput (GB/s, parallel HDF5 through StoreWriter, fsync'ed) vs dd
-#      (1 MiB blocks, conv=fdatasync) of the same size to the same directory;
+#      (1 MiB blocks, conv=fdatasync) of the same size to the same directory, and the cost of
+#      --sync-seconds 0 and 5 against no periodic sync;
 #   2. `esmpipe embed` wall time at 1 and 2 ranks (1 thread each) on the CPU with a random-weight
 #      esm2_t6_8M model over a mini-uniref sample: scaling = t(1) / t(2) (target >= 1.8).
 # usage: bench/store/run_bench.sh BUILD_DIR [WORK_DIR] [GIB] [SEQUENCES]
@@ -30,6 +31,16 @@ for p in 1 2; do
   line=$("${MPI[@]}" -n "$p" "$B/bench/store/bench_store_write" --out "$W/w.h5" --gib "$GIB" --hidden 1280 | grep "store write")
   gbs=$(echo "$line" | sed 's/.*throughput=\([0-9.]*\).*/\1/')
   echo "$line; ratio to dd = $(awk -v a="$gbs" -v b="$dd_gbs" 'BEGIN { printf "%.2f", a / b }')"
+done
+rm -f "$W/w.h5"
+# Durability cost: --sync-seconds 0 (fsync before every batch's done flags) and 5, 2 ranks,
+# against the same writer without it (its one fsync at the end is in every figure).
+for sync in -1 0 5; do
+  rm -f "$W/w.h5"
+  line=$("${MPI[@]}" -n 2 "$B/bench/store/bench_store_write" --out "$W/w.h5" --gib "$GIB" --hidden 1280 --sync-seconds "$sync" | grep "store write")
+  gbs=$(echo "$line" | sed 's/.*throughput=\([0-9.]*\).*/\1/')
+  [ "$sync" = -1 ] && nosync=$gbs
+  echo "$line; ratio to dd = $(awk -v a="$gbs" -v b="$dd_gbs" 'BEGIN { printf "%.2f", a / b }'), to no sync = $(awk -v a="$gbs" -v b="$nosync" 'BEGIN { printf "%.2f", a / b }')"
 done
 rm -f "$W/w.h5"
 

@@ -20,6 +20,7 @@
 #include "core/error.hpp"
 #include "encoder/backends.hpp"
 #include "encoder/fast_math.hpp"
+#include "encoder/reference_ops.hpp"
 #include "encoder/thread_pool.hpp"
 #include "encoder/tokenizer.hpp"
 
@@ -191,14 +192,7 @@ class CpuBackend final : public Backend {
       for (size_t r = 0; r < layers.size(); ++r) {
         if (layers[r] != k) continue;
         pool_.parallel_for(S, [&](size_t s, int) {
-          const int n = out[s].n;
-          const float* rows = x + size_t(pb.off[s] + 1) * D;
-          out[s].layers[r].assign(rows, rows + size_t(n) * D);
-          std::vector<double> mean(size_t(D), 0.0);
-          for (int t = 0; t < n; ++t)
-            for (int i = 0; i < D; ++i) mean[size_t(i)] += rows[size_t(t) * D + i];
-          out[s].means[r].resize(size_t(D));
-          for (int i = 0; i < D; ++i) out[s].means[r][size_t(i)] = n > 0 ? float(mean[size_t(i)] / n) : 0.f;
+          ref::residue_rows_and_mean(x + size_t(pb.off[s] + 1) * D, out[s].n, D, out[s].layers[r], out[s].means[r]);
         });
       }
     };
@@ -206,20 +200,7 @@ class CpuBackend final : public Backend {
     // Embedding and token-dropout scaling, per sequence (the mask ratio is per sequence).
     std::vector<float> x(Tt * D), h(Tt * D), q(Tt * D), k(Tt * D), v(Tt * D), o(Tt * D), u(Tt * F);
     pool_.parallel_for(S, [&](size_t s, int) {
-      const auto& tok = *batch[s];
-      const int T = pb.len[s];
-      int masked = 0;
-      for (int32_t t : tok) masked += t == kMask;
-      const float ratio = float(masked) / float(T);
-      for (int t = 0; t < T; ++t) {
-        float* row = &x[size_t(pb.off[s] + t) * D];
-        const bool drop = c.token_dropout && tok[size_t(t)] == kMask;
-        const float* e = W.word_embeddings + size_t(tok[size_t(t)]) * D;
-        for (int i = 0; i < D; ++i) {
-          float val = drop ? 0.f : e[i];
-          row[i] = c.token_dropout ? (val * 0.88f) / (1.0f - ratio) : val;
-        }
-      }
+      ref::embed_tokens(batch[s]->data(), pb.len[s], W.word_embeddings, D, c.token_dropout, &x[size_t(pb.off[s]) * D]);
     });
     keep(0, x.data());
 

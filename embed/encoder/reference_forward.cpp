@@ -29,31 +29,13 @@ SequenceOutput forward_one(const Model& model, const std::vector<int32_t>& tok, 
   out.means.resize(layers.size());
   // Copies representation k (residue rows 1..n) into every requested slot that asks for it.
   auto keep = [&](int k, const std::vector<float>& x) {
-    for (size_t r = 0; r < layers.size(); ++r) {
-      if (layers[r] != k) continue;
-      out.layers[r].assign(x.begin() + D, x.begin() + size_t(n + 1) * D);
-      std::vector<double> mean(size_t(D), 0.0);
-      for (int t = 1; t <= n; ++t)
-        for (int i = 0; i < D; ++i) mean[size_t(i)] += x[size_t(t) * D + i];
-      out.means[r].resize(size_t(D));
-      for (int i = 0; i < D; ++i) out.means[r][size_t(i)] = n > 0 ? float(mean[size_t(i)] / n) : 0.f;
-    }
+    for (size_t r = 0; r < layers.size(); ++r)
+      if (layers[r] == k) ref::residue_rows_and_mean(x.data() + D, n, D, out.layers[r], out.means[r]);
   };
 
   // 1-3. Embedding, token dropout scaling (applied at inference too), no padding here.
   std::vector<float> x(size_t(T) * D);
-  int masked = 0;
-  for (int t = 0; t < T; ++t) {
-    bool is_mask = tok[size_t(t)] == kMask;
-    masked += is_mask;
-    for (int i = 0; i < D; ++i)
-      x[size_t(t) * D + i] = (c.token_dropout && is_mask) ? 0.f : W.word_embeddings[size_t(tok[size_t(t)]) * D + i];
-  }
-  if (c.token_dropout) {
-    // fair-esm: x * (1 - 0.15 * 0.8) / (1 - masked / tokens), the ratio in float32.
-    float ratio = float(masked) / float(T);
-    for (float& v : x) v = (v * 0.88f) / (1.0f - ratio);
-  }
+  ref::embed_tokens(tok.data(), T, W.word_embeddings, D, c.token_dropout, x.data());
   keep(0, x);
 
   std::vector<float> h(size_t(T) * D), q(size_t(T) * D), k(size_t(T) * D), v(size_t(T) * D), o(size_t(T) * D);
@@ -80,12 +62,8 @@ SequenceOutput forward_one(const Model& model, const std::vector<int32_t>& tok, 
       ref::attention_head(&q[size_t(j) * hd], &k[size_t(j) * hd], &v[size_t(j) * hd], D, &o[size_t(j) * hd], D, T,
                           hd, probs);
       // 7. Contacts: channel l*H+j is this head's attention map on residues (cls/eos dropped).
-      if (req.contacts && n > 0) {
-        std::vector<double> A(size_t(n) * n);
-        for (int a = 0; a < n; ++a)
-          for (int b = 0; b < n; ++b) A[size_t(a) * n + b] = probs[size_t(a + 1) * T + b + 1];
-        ref::add_contact_channel(A, n, W.contact_w[size_t(l) * H + j], contact_acc);
-      }
+      if (req.contacts && n > 0)
+        ref::add_contact_channel(ref::residue_attention(probs, T), n, W.contact_w[size_t(l) * H + j], contact_acc);
     }
     ref::linear(o.data(), lw.wo, lw.bo, proj.data(), T, D, D);
     for (size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
@@ -111,11 +89,7 @@ SequenceOutput forward_one(const Model& model, const std::vector<int32_t>& tok, 
     ref::linear(zn.data(), W.lm_decoder_w, W.lm_bias, lg.data(), T, D, kVocab);
     out.logits.assign(lg.begin() + kVocab, lg.begin() + size_t(n + 1) * kVocab);
   }
-  if (req.contacts) {
-    out.contacts.resize(size_t(n) * n);
-    for (size_t i = 0; i < out.contacts.size(); ++i)
-      out.contacts[i] = float(1.0 / (1.0 + std::exp(-(contact_acc[i] + W.contact_b))));
-  }
+  if (req.contacts) out.contacts = ref::contact_probabilities(contact_acc, W.contact_b);
   return out;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "encoder/tokenizer.hpp"
+
 namespace esm::embed::ref {
 
 void linear(const float* x, const float* W, const float* b, double* y, int T, int in, int out) {
@@ -89,6 +91,46 @@ void add_contact_channel(const std::vector<double>& A, int n, double w, std::vec
       const double apc = total != 0 ? row[size_t(i)] * row[size_t(j)] / total : 0.0;
       acc[size_t(i) * n + j] += w * (S[size_t(i) * n + j] - apc);
     }
+}
+
+std::vector<double> residue_attention(const std::vector<double>& probs, int T) {
+  const int n = T - 2;
+  std::vector<double> A(size_t(std::max(n, 0)) * std::max(n, 0));
+  for (int a = 0; a < n; ++a)
+    for (int b = 0; b < n; ++b) A[size_t(a) * n + b] = probs[size_t(a + 1) * T + b + 1];
+  return A;
+}
+
+std::vector<float> contact_probabilities(const std::vector<double>& acc, double bias) {
+  std::vector<float> p(acc.size());
+  for (size_t i = 0; i < acc.size(); ++i) p[i] = float(1.0 / (1.0 + std::exp(-(acc[i] + bias))));
+  return p;
+}
+
+void embed_tokens(const int32_t* tok, int T, const float* table, int D, bool token_dropout, float* x) {
+  int masked = 0;
+  for (int t = 0; t < T; ++t) masked += tok[t] == kMask;
+  // The ratio is taken in float32, as fair-esm does.
+  const float ratio = float(masked) / float(T);
+  for (int t = 0; t < T; ++t) {
+    const bool drop = token_dropout && tok[t] == kMask;
+    const float* e = table + size_t(tok[t]) * D;
+    float* row = x + size_t(t) * D;
+    for (int i = 0; i < D; ++i) {
+      const float val = drop ? 0.f : e[i];
+      row[i] = token_dropout ? (val * 0.88f) / (1.0f - ratio) : val;
+    }
+  }
+}
+
+void residue_rows_and_mean(const float* residue_rows, int n, int D, std::vector<float>& rows,
+                           std::vector<float>& mean) {
+  rows.assign(residue_rows, residue_rows + size_t(std::max(n, 0)) * D);
+  std::vector<double> sum(size_t(D), 0.0);
+  for (int t = 0; t < n; ++t)
+    for (int i = 0; i < D; ++i) sum[size_t(i)] += residue_rows[size_t(t) * D + i];
+  mean.resize(size_t(D));
+  for (int i = 0; i < D; ++i) mean[size_t(i)] = n > 0 ? float(sum[size_t(i)] / n) : 0.f;
 }
 
 }  // namespace esm::embed::ref

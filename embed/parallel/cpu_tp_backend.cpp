@@ -63,30 +63,13 @@ SequenceOutput CpuTpBackend::forward_one(const std::vector<int32_t>& tok, const 
   out.layers.resize(layers.size());
   out.means.resize(layers.size());
   auto keep = [&](int rep, const std::vector<float>& x) {
-    for (size_t r = 0; r < layers.size(); ++r) {
-      if (layers[r] != rep) continue;
-      out.layers[r].assign(x.begin() + D, x.begin() + size_t(n + 1) * D);
-      std::vector<double> mean(size_t(D), 0.0);
-      for (int t = 1; t <= n; ++t)
-        for (int i = 0; i < D; ++i) mean[size_t(i)] += x[size_t(t) * D + i];
-      out.means[r].resize(size_t(D));
-      for (int i = 0; i < D; ++i) out.means[r][size_t(i)] = n > 0 ? float(mean[size_t(i)] / n) : 0.f;
-    }
+    for (size_t r = 0; r < layers.size(); ++r)
+      if (layers[r] == rep) ref::residue_rows_and_mean(x.data() + D, n, D, out.layers[r], out.means[r]);
   };
 
   // Embedding and token dropout are not split (every rank computes them).
   std::vector<float> x(size_t(T) * D);
-  int masked = 0;
-  for (int t = 0; t < T; ++t) {
-    const bool is_mask = tok[size_t(t)] == kMask;
-    masked += is_mask;
-    for (int i = 0; i < D; ++i)
-      x[size_t(t) * D + i] = (c.token_dropout && is_mask) ? 0.f : W.word_embeddings[size_t(tok[size_t(t)]) * D + i];
-  }
-  if (c.token_dropout) {
-    const float ratio = float(masked) / float(T);
-    for (float& v : x) v = (v * 0.88f) / (1.0f - ratio);
-  }
+  ref::embed_tokens(tok.data(), T, W.word_embeddings, D, c.token_dropout, x.data());
   keep(0, x);
 
   std::vector<float> h(size_t(T) * D), qkv(size_t(T) * 3 * Dl), o(size_t(T) * Dl), ff(size_t(T) * Fl);
@@ -113,12 +96,9 @@ SequenceOutput CpuTpBackend::forward_one(const std::vector<int32_t>& tok, const 
     for (int j = 0; j < Hl; ++j) {
       ref::attention_head(&qkv[size_t(j) * hd], &qkv[Dl + size_t(j) * hd], &qkv[2 * Dl + size_t(j) * hd], ld,
                           &o[size_t(j) * hd], Dl, T, hd, probs);
-      if (req.contacts && n > 0) {
-        std::vector<double> A(size_t(n) * n);
-        for (int a = 0; a < n; ++a)
-          for (int b = 0; b < n; ++b) A[size_t(a) * n + b] = probs[size_t(a + 1) * T + b + 1];
-        ref::add_contact_channel(A, n, W.contact_w[size_t(l) * H + split_.head_begin + j], contact_acc);
-      }
+      if (req.contacts && n > 0)
+        ref::add_contact_channel(ref::residue_attention(probs, T), n,
+                                 W.contact_w[size_t(l) * H + split_.head_begin + j], contact_acc);
     }
     // Row-parallel output projection, then one all-reduce into the residual stream.
     ref::linear(o.data(), s.wo.data(), lead ? s.bo.data() : nullptr, partial.data(), T, Dl, D);
@@ -147,9 +127,7 @@ SequenceOutput CpuTpBackend::forward_one(const std::vector<int32_t>& tok, const 
   }
   if (req.contacts) {
     MPI_Allreduce(MPI_IN_PLACE, contact_acc.data(), static_cast<int>(contact_acc.size()), MPI_DOUBLE, MPI_SUM, comm_);
-    out.contacts.resize(size_t(n) * n);
-    for (size_t i = 0; i < out.contacts.size(); ++i)
-      out.contacts[i] = float(1.0 / (1.0 + std::exp(-(contact_acc[i] + W.contact_b))));
+    out.contacts = ref::contact_probabilities(contact_acc, W.contact_b);
   }
   return out;
 }

@@ -12,7 +12,9 @@ std::string StoreOptions::fingerprint() const {
   return str("layers=", l, ";per_residue=", per_residue, ";mean=", mean, ";logits=", logits,
              ";contacts=", contacts, ";dtype=", dtype(), ";max_residues=", max_residues,
              ";compression=", zstd_level ? "zstd:" + std::to_string(zstd_level) : "none",
-             ";device=", device);
+             ";device=", device,
+             // Only cuda has a precision; cpu stores keep the fingerprint they always had.
+             device == "cuda" ? ";precision=" + precision : std::string());
 }
 
 uint64_t chunk_rows_for(uint64_t row_bytes, uint64_t extent) {

@@ -16,6 +16,7 @@ struct StoreOptions {
   int max_residues = 1022;
   int zstd_level = 0;       // 0: no compression (contiguous datasets, independent writes)
   std::string device;       // backends differ in rounding, so a store is made by one of them
+  std::string precision;    // --device cuda only (bf16, fp16, fp32): changes the values too
 
   // Canonical text stored as the `options` attribute and compared on --resume.
   std::string fingerprint() const;

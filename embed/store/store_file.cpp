@@ -71,7 +71,17 @@ void create_store(const std::string& path, const StoreMeta& meta, const Layout& 
   h5::init();
   const std::string tmp = partial_path(path).string();
   {
-    h5::Id f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "creating " + tmp);
+    h5::Id fcpl(H5Pcreate(H5P_FILE_CREATE), "file creation properties");
+    if (meta.options.zstd_level > 0) {
+      // A write round rewrites compressed chunks at new addresses and frees the old ones. Were
+      // freed space reused, a chunk written in a round could land where the on-disk chunk index
+      // (last flushed a round earlier) still finds a chunk of done sequences, and a kill before
+      // the round's flush would leave those sequences' values destroyed while done says 1. So
+      // zstd stores never reuse file space; the cost is the superseded chunk copies
+      // (docs/FORMATS.md: h5repack reclaims them).
+      h5::check_status(H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0, 1), "file space strategy");
+    }
+    h5::Id f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), "creating " + tmp);
     h5::write_attr(f, "format", std::string(kFormat));
     h5::write_attr(f, "format_version", int64_t(kFormatVersion));
     h5::write_attr(f, "model_name", meta.model_name);

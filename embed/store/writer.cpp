@@ -1,8 +1,14 @@
 #include "store/writer.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 
 #include "core/error.hpp"
 #include "hdf5/hdf5w.hpp"
@@ -73,13 +79,33 @@ void polite_wait(MPI_Request& req) {
   }
 }
 
+// Test hook for the zstd kill test: ESMPIPE_TEST_KILL_ROUND="R:STEP" makes rank 0 SIGKILL
+// itself in write round R (0-based) at STEP: "data" (rows written, nothing flushed), "flushed"
+// (chunks flushed, no done flag) or "flags" (done flags written, not flushed). mpirun then
+// kills the other ranks wherever they are, typically inside the round's collective calls.
+void test_kill_point(uint64_t round, const char* step) {
+  static const char* spec = std::getenv("ESMPIPE_TEST_KILL_ROUND");
+  if (!spec || !*spec) return;
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank != 0) return;
+  const char* colon = std::strchr(spec, ':');
+  if (!colon || std::strtoull(spec, nullptr, 10) != round || std::strcmp(colon + 1, step) != 0) return;
+  std::raise(SIGKILL);
+}
+
 }  // namespace
 
 StoreWriter::StoreWriter(const std::string& path, const Layout& layout, const StoreOptions& opt, MPI_Comm comm,
-                         size_t queue_batches)
-    : impl_(std::make_unique<Impl>()), layout_(layout), opt_(opt), collective_(opt.zstd_level > 0),
-      capacity_(std::max<size_t>(1, queue_batches)) {
+                         double sync_seconds, size_t queue_batches)
+    : impl_(std::make_unique<Impl>()), layout_(layout), opt_(opt), collective_(opt.zstd_level > 0), path_(path),
+      sync_seconds_(sync_seconds), capacity_(std::max<size_t>(1, queue_batches)) {
   h5::init();
+  if (sync_seconds_ >= 0) {
+    // fsync on any descriptor of the file flushes all of its dirty pages on this node.
+    sync_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (sync_fd_ < 0) fail("cannot open ", path, " for fsync: ", std::strerror(errno));
+  }
   MPI_Comm_dup(comm, &round_comm_);
   MPI_Info info;
   MPI_Info_create(&info);
@@ -104,12 +130,20 @@ StoreWriter::StoreWriter(const std::string& path, const Layout& layout, const St
 }
 
 StoreWriter::~StoreWriter() {
-  if (thread_.joinable()) {
+  const bool finished = !thread_.joinable();
+  if (!finished) {
     { std::lock_guard<std::mutex> g(mu_); closed_ = true; }
     cv_.notify_all();
     thread_.join();
   }
+  // Closing a file opened with MPI-IO is collective; a writer abandoned by an error must not
+  // wait for ranks that may never get here. The handles go with the process.
+  if (!finished || error_) {
+    (void)impl_.release();
+    return;
+  }
   if (round_comm_ != MPI_COMM_NULL) MPI_Comm_free(&round_comm_);
+  if (sync_fd_ >= 0) ::close(sync_fd_);
 }
 
 void StoreWriter::rethrow_if_failed() {
@@ -145,17 +179,26 @@ void StoreWriter::finish() {
 void StoreWriter::run() {
   try {
     if (!collective_) {
+      auto last_sync = Clock::now();
       for (;;) {
         Batch b;
         {
           std::unique_lock<std::mutex> lk(mu_);
           cv_.wait(lk, [&] { return !queue_.empty() || closed_; });
-          if (queue_.empty()) return;
+          if (queue_.empty()) {
+            lk.unlock();
+            if (!unsynced_.empty()) sync_to_disk();  // the last flags, durable before we close
+            return;
+          }
           b = std::move(queue_.front());
           queue_.pop_front();
         }
         cv_.notify_all();
         write_independent(b);
+        if (sync_seconds_ >= 0 && seconds_since(last_sync) >= sync_seconds_) {
+          sync_to_disk();
+          last_sync = Clock::now();
+        }
       }
     }
     // Rounds are few and large: every round rewrites (decompresses and recompresses) each chunk
@@ -233,14 +276,35 @@ void StoreWriter::write_independent(const Batch& b) {
       stats_.bytes += rows * std::max<uint64_t>(1, d.cols) * d.element_bytes();
     }
   }
-  // Done flags only after every row of the batch is in the file.
+  // Done flags only after every row of the batch is in the file (and on disk, with --sync-seconds).
+  std::vector<uint64_t> indices;
+  for (const auto& s : b) indices.push_back(s.index);
+  if (sync_seconds_ >= 0) unsynced_.insert(unsynced_.end(), indices.begin(), indices.end());
+  else write_done_flags(indices);
+  stats_.write_seconds += seconds_since(t0);
+}
+
+void StoreWriter::write_done_flags(const std::vector<uint64_t>& indices) {
   const uint8_t one = 1;
-  for (const auto& s : b) {
-    h5::Id fs = h5::file_slab(impl_->done, s.index, 1);
+  for (uint64_t i : indices) {
+    h5::Id fs = h5::file_slab(impl_->done, i, 1);
     h5::Id ms = h5::mem_space(1, 0);
     h5::check_status(H5Dwrite(impl_->done, H5T_NATIVE_UINT8, ms, fs, impl_->dxpl, &one), "writing /sequences/done");
   }
-  stats_.sequences += b.size();
+  stats_.sequences += indices.size();
+}
+
+// Rows on disk, then their flags, then the flags on disk (uncompressed stores: independent I/O).
+void StoreWriter::sync_to_disk() {
+  auto t0 = Clock::now();
+  auto fsync_or_fail = [&] {
+    if (::fsync(sync_fd_) != 0) fail("fsync of ", path_, " failed: ", std::strerror(errno));
+    stats_.syncs += 1;
+  };
+  fsync_or_fail();
+  write_done_flags(unsynced_);
+  unsynced_.clear();
+  fsync_or_fail();
   stats_.write_seconds += seconds_since(t0);
 }
 
@@ -274,8 +338,12 @@ void StoreWriter::write_round(std::vector<Batch>& batches) {
                      "writing " + d.path);
     stats_.bytes += buf.size();
   }
-  // The chunks and their index must be on disk before any done flag says so.
+  test_kill_point(stats_.rounds, "data");
+  // The chunks and their index must be in the file (with --sync-seconds: on disk) before any
+  // done flag says so.
   h5::check_status(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), "flushing the store");
+  if (sync_fd_ >= 0 && ::fsync(sync_fd_) != 0) fail("fsync of ", path_, " failed: ", std::strerror(errno));
+  test_kill_point(stats_.rounds, "flushed");
   std::vector<Run> runs;
   for (const auto* s : seqs) add_run(runs, s->index, 1);
   std::vector<uint8_t> ones(std::max<size_t>(seqs.size(), 1), 1);
@@ -283,6 +351,12 @@ void StoreWriter::write_round(std::vector<Batch>& batches) {
   h5::Id ms = h5::mem_space(ones.size(), 0);
   if (seqs.empty()) H5Sselect_none(ms);
   h5::check_status(H5Dwrite(impl_->done, H5T_NATIVE_UINT8, ms, fs, impl_->dxpl, ones.data()), "writing /sequences/done");
+  test_kill_point(stats_.rounds, "flags");
+  // The flags reach the file before the next round rewrites any chunk: a kill inside that
+  // round's flush finds this round's sequences marked done, with their chunks in place.
+  h5::check_status(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), "flushing the store");
+  if (sync_fd_ >= 0 && ::fsync(sync_fd_) != 0) fail("fsync of ", path_, " failed: ", std::strerror(errno));
+  stats_.syncs += sync_fd_ >= 0 ? 2 : 0;
   stats_.sequences += seqs.size();
   stats_.rounds += 1;
   stats_.write_seconds += seconds_since(t0);

@@ -13,6 +13,13 @@
 // none: an empty selection), a collective flush puts chunks and chunk index on disk, and only
 // then /sequences/done is written. Ranks never wait for each other's compute, only for the
 // round's collective calls. Chunk shapes come from the layout, never from the rank count.
+//
+// Durability (--sync-seconds S): the page cache may write a done flag to disk before the rows
+// it vouches for, so after a power or node loss (not a process kill: the kernel still has the
+// pages) a flag could say done over missing rows. With S >= 0 each rank fsyncs its rows before
+// their done flags are written: uncompressed stores hold the flags of finished batches in
+// memory until the next fsync (every S seconds; S = 0: after every batch), zstd stores fsync
+// at each round's two flushes. A loss then costs at most S seconds of work per rank.
 #pragma once
 #include <mpi.h>
 
@@ -41,15 +48,16 @@ struct SequenceRows {
 using Batch = std::vector<SequenceRows>;
 
 struct WriterStats {
-  uint64_t sequences = 0, bytes = 0, rounds = 0;
+  uint64_t sequences = 0, bytes = 0, rounds = 0, syncs = 0;
   double write_seconds = 0;  // time the writer thread spent in HDF5 calls
 };
 
 class StoreWriter {
  public:
   // Collective over comm. queue_batches: batches that may wait for the writer before push blocks.
+  // sync_seconds < 0: no fsync (the default; safe against killed processes, not lost nodes).
   StoreWriter(const std::string& path, const Layout& layout, const StoreOptions& opt, MPI_Comm comm,
-              size_t queue_batches = 4);
+              double sync_seconds = -1, size_t queue_batches = 4);
   ~StoreWriter();
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
@@ -67,12 +75,18 @@ class StoreWriter {
   void run();
   void write_independent(const Batch& b);
   void write_round(std::vector<Batch>& batches);
+  void write_done_flags(const std::vector<uint64_t>& indices);
+  void sync_to_disk();
   void rethrow_if_failed();
 
   std::unique_ptr<Impl> impl_;
   const Layout& layout_;
   StoreOptions opt_;
   bool collective_;
+  std::string path_;
+  double sync_seconds_;
+  int sync_fd_ = -1;
+  std::vector<uint64_t> unsynced_;  // sequences whose rows wait for an fsync before their flags
   size_t capacity_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -38,4 +38,13 @@ bool Aligner::evaluate(const uint8_t* t, int tlen, Hit& hit, bool use_fast) cons
   return accept(params_, hit);
 }
 
+bool Aligner::evaluate_one_pass(const uint8_t* t, int tlen, Hit& hit) const {
+  if (query_.len == 0 || tlen == 0) return false;
+  if (!can_be_covered(params_, query_.len, tlen)) return false;
+  const Alignment a = align_one_pass(t, tlen);
+  if (a.score < min_score_) return false;  // as evaluate(): no Hit below the -e gate
+  hit = make_hit(a, query_.len, tlen, db_residues_, params_.seq_id_mode);
+  return accept(params_, hit);
+}
+
 }  // namespace esm::align

@@ -7,9 +7,12 @@
 //   if (al.evaluate(target_codes, tlen, hit)) ...   // MMseqs2's rules: length gate, -e, identity, coverage
 //
 // evaluate() runs the SIMD score first (exactly the reference score), rejects pairs whose
-// score cannot meet -e, and only then runs the exact scalar traceback (stopped at the end cell
-// the SIMD score identifies; use_fast=false runs the full reference traceback instead). An Aligner holds
-// per-query scratch space: use one per thread.
+// score cannot meet -e, and only then runs the exact traceback (a striped SIMD fill storing the
+// reference's direction bits; use_fast=false runs the full scalar reference traceback instead).
+// evaluate_one_pass() decides the same but skips the score pass: one striped fill gives score,
+// end cell and directions together. It is faster where most pairs that pass the length gate get
+// a traceback anyway (clustering); evaluate() is faster where the -e gate rejects most (filter).
+// An Aligner holds per-query scratch space: use one per thread.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -36,11 +39,14 @@ class Aligner {
   Alignment align(const uint8_t* target, int tlen) const {
     return sw_align_reference(query_, target, tlen, *scoring_);
   }
-  // The same alignment as align() (no CIGAR), given this pair's exact score(): the fill stops at
-  // the end cell and reuses this Aligner's direction buffer (see sw_align_scored).
+  // The same alignment as align() (no CIGAR), given this pair's exact score(): the striped SIMD
+  // fill with direction bits (StripedProfile::align_scored; scalar sw_align_scored where 16 bits
+  // do not suffice), reusing this Aligner's direction buffer.
   Alignment align_scored(const uint8_t* target, int tlen, int score) const {
-    return sw_align_scored(query_, target, tlen, *scoring_, score, dir_);
+    return striped_->align_scored(target, tlen, score, dir_);
   }
+  // The same alignment as align() (no CIGAR) in one striped fill (StripedProfile::align).
+  Alignment align_one_pass(const uint8_t* target, int tlen) const { return striped_->align(target, tlen, dir_); }
   // The lowest raw score that can meet -e for this query (depends on qlen and db size).
   int min_score() const { return min_score_; }
 
@@ -48,6 +54,8 @@ class Aligner {
   // as far as a traceback; returns whether it is accepted. If use_fast is false the exact
   // reference aligner alone decides (tests use this to check the fast path).
   bool evaluate(const uint8_t* target, int tlen, Hit& hit, bool use_fast = true) const;
+  // The same decision and Hit as evaluate(), the score coming from the traceback fill itself.
+  bool evaluate_one_pass(const uint8_t* target, int tlen, Hit& hit) const;
 
   const SearchParams& params() const { return params_; }
   const Statistics& statistics() const { return stats_; }

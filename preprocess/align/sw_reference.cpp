@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "align/traceback_walk.hpp"
 #include "core/error.hpp"
 
 namespace esm::align {
@@ -27,57 +28,17 @@ int sw_score_reference(const QueryProfile& q, const uint8_t* t, int tlen, const 
   return best;
 }
 
-namespace {
-enum : uint8_t { kStop = 0, kDiag = 1, kFromE = 2, kFromF = 3, kEExt = 4, kFExt = 8 };
+using namespace detail;  // the direction bits and the walk shared with the SIMD fill
 
-// Walks back from the end cell (bi, bj) through the direction bytes (row stride `stride`)
-// and fills the coordinates, counts and (if asked) the CIGAR of `out`.
-void trace_back(const QueryProfile& q, const uint8_t* t, const uint8_t* dir, int stride, int bi,
-                int bj, bool want_cigar, Alignment& out) {
-  // Walk back from the end cell. State 0: H, 1: in E (query gap), 2: in F (target gap).
-  int i = bi, j = bj, state = 0;
-  std::string ops;  // reversed
-  int qb = bi, tb = bj;
-  while (i >= 0 && j >= 0) {
-    const uint8_t c = dir[size_t(i) * stride + j];
-    if (state == 0) {
-      const uint8_t src = c & 3;
-      if (src == kStop) break;
-      if (src == kDiag) {
-        ops.push_back('M');
-        out.nident += q.codes[i] == t[j];
-        qb = i, tb = j;
-        --i, --j;
-        continue;
-      }
-      state = src == kFromE ? 1 : 2;
-      ++out.gap_opens;
-      continue;
-    }
-    if (state == 1) {  // target residue j against a gap in the query
-      ops.push_back('D');
-      state = (c & kEExt) ? 1 : 0;
-      --j;
-    } else {  // query residue i against a gap in the target
-      ops.push_back('I');
-      state = (c & kFExt) ? 2 : 0;
-      --i;
-    }
-  }
-  out.qbegin = qb, out.tbegin = tb, out.qend = bi, out.tend = bj;
-  out.alnlen = int(ops.size());
-  if (want_cigar) {
-    std::reverse(ops.begin(), ops.end());
-    for (size_t k = 0; k < ops.size();) {
-      size_t r = k;
-      while (r < ops.size() && ops[r] == ops[k]) ++r;
-      out.cigar += std::to_string(r - k);
-      out.cigar += ops[k];
-      k = r;
-    }
-  }
-}
-}
+namespace {
+
+// Row-major direction bytes: row i (query position) has `stride` bytes, one per target position.
+struct RowMajorDir {
+  const uint8_t* dir;
+  int stride;
+  uint8_t operator()(int i, int j) const { return dir[size_t(i) * stride + j]; }
+};
+}  // namespace
 
 Alignment sw_align_reference(const QueryProfile& q, const uint8_t* t, int tlen, const Scoring& s,
                              bool want_cigar) {
@@ -115,7 +76,7 @@ Alignment sw_align_reference(const QueryProfile& q, const uint8_t* t, int tlen, 
   }
   out.score = best;
   if (best <= 0) return out;
-  trace_back(q, t, dir.data(), tlen, bi, bj, want_cigar, out);
+  walk_back(q, t, RowMajorDir{dir.data(), tlen}, bi, bj, want_cigar, out);
   return out;
 }
 
@@ -164,7 +125,7 @@ Alignment sw_align_scored(const QueryProfile& q, const uint8_t* t, int tlen, con
   }
   if (bi < 0) fail("sw_align_scored: score ", best_score, " not reached (not the exact best score)");
   out.score = best_score;
-  trace_back(q, t, dir.data(), tlen, bi, bj, false, out);
+  walk_back(q, t, RowMajorDir{dir.data(), tlen}, bi, bj, false, out);
   if (dir.size() > (size_t(16) << 20)) std::vector<uint8_t>().swap(dir);
   return out;
 }

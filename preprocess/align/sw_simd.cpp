@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "align/simd_vec.hpp"
 #include "align/sw_reference.hpp"
 
 namespace esm::align {
@@ -28,10 +29,8 @@ const char* simd_level_name(SimdLevel l) {
 
 namespace {
 
-// The striped kernel for one vector width. V provides: type T, lanes, load/store, adds/subs
-// (unsigned saturating), max, zero, set1, shift_up (lane k -> k+1, 0 into lane 0), any_gt
-// (a > b in some lane, unsigned), hmax. Every function is compiled for the ISA of V through
-// the target attribute on its wrapper, so the rest of the program stays baseline x86-64.
+// The striped kernel for one vector width (V: detail::Sse41 or detail::Avx2, simd_vec.hpp),
+// compiled for that ISA through the target attribute ATTR.
 #define ESM_STRIPED_KERNEL(NAME, V, ATTR)                                                     \
   ATTR int NAME(const uint16_t* prof, int seg_len, const uint8_t* t, int tlen, uint16_t bias, \
                 int go, int ge, uint16_t* work) {                                            \
@@ -79,55 +78,8 @@ namespace {
     return V::hmax(vmax);                                                                    \
   }
 
-#define ESM_SSE41 __attribute__((target("sse4.1")))
-#define ESM_AVX2 __attribute__((target("avx2")))
-
-struct Sse41 {
-  using T = __m128i;
-  static constexpr int lanes = 8;
-  ESM_SSE41 static T zero() { return _mm_setzero_si128(); }
-  ESM_SSE41 static T set1(uint16_t v) { return _mm_set1_epi16(short(v)); }
-  ESM_SSE41 static T load(const T* p) { return _mm_load_si128(p); }
-  ESM_SSE41 static void store(T* p, T v) { _mm_store_si128(p, v); }
-  ESM_SSE41 static T adds(T a, T b) { return _mm_adds_epu16(a, b); }
-  ESM_SSE41 static T subs(T a, T b) { return _mm_subs_epu16(a, b); }
-  ESM_SSE41 static T max(T a, T b) { return _mm_max_epu16(a, b); }
-  ESM_SSE41 static T shift_up(T a) { return _mm_slli_si128(a, 2); }
-  ESM_SSE41 static bool any_gt(T a, T b) {
-    const T d = _mm_subs_epu16(a, b);
-    return !_mm_testz_si128(d, d);
-  }
-  ESM_SSE41 static int hmax(T v) {
-    alignas(16) uint16_t x[8];
-    _mm_store_si128(reinterpret_cast<T*>(x), v);
-    return *std::max_element(x, x + 8);
-  }
-};
-
-struct Avx2 {
-  using T = __m256i;
-  static constexpr int lanes = 16;
-  ESM_AVX2 static T zero() { return _mm256_setzero_si256(); }
-  ESM_AVX2 static T set1(uint16_t v) { return _mm256_set1_epi16(short(v)); }
-  ESM_AVX2 static T load(const T* p) { return _mm256_load_si256(p); }
-  ESM_AVX2 static void store(T* p, T v) { _mm256_store_si256(p, v); }
-  ESM_AVX2 static T adds(T a, T b) { return _mm256_adds_epu16(a, b); }
-  ESM_AVX2 static T subs(T a, T b) { return _mm256_subs_epu16(a, b); }
-  ESM_AVX2 static T max(T a, T b) { return _mm256_max_epu16(a, b); }
-  // Lane k -> k+1 across the two 128-bit halves: [0, lo] then byte-align with the input.
-  ESM_AVX2 static T shift_up(T a) {
-    return _mm256_alignr_epi8(a, _mm256_permute2x128_si256(a, a, 0x08), 14);
-  }
-  ESM_AVX2 static bool any_gt(T a, T b) {
-    const T d = _mm256_subs_epu16(a, b);
-    return !_mm256_testz_si256(d, d);
-  }
-  ESM_AVX2 static int hmax(T v) {
-    alignas(32) uint16_t x[16];
-    _mm256_store_si256(reinterpret_cast<T*>(x), v);
-    return *std::max_element(x, x + 16);
-  }
-};
+using detail::Avx2;
+using detail::Sse41;
 
 ESM_STRIPED_KERNEL(striped_sse41, Sse41, ESM_SSE41)
 ESM_STRIPED_KERNEL(striped_avx2, Avx2, ESM_AVX2)

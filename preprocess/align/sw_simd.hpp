@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "align/profile.hpp"
+#include "align/sw_reference.hpp"
 
 namespace esm::align {
 
@@ -20,6 +21,17 @@ class StripedProfile {
   // level defaults to the best the CPU supports; a level the CPU lacks is lowered.
   StripedProfile(const QueryProfile& q, const Scoring& s, SimdLevel level = best_simd_level());
   int score(const uint8_t* target, int tlen) const;
+  // The same alignment as sw_align_reference (every field but the CIGAR), given this pair's
+  // exact score(): a striped fill that stores the reference's direction bits per cell, then the
+  // same walk back (sw_simd_trace.cpp). Falls back to the scalar sw_align_scored where 16 bits
+  // could saturate, for very long targets and on SimdLevel::Scalar. `dir` is caller-owned and
+  // reused; one byte per cell filled (tlen x query rounded up to the lanes).
+  Alignment align_scored(const uint8_t* target, int tlen, int score, std::vector<uint8_t>& dir) const;
+  // The same alignment without knowing the score: one striped fill that also keeps each query
+  // position's row maximum and its first column, so the end cell (and the score) come out of
+  // the fill itself. For callers that trace back most pairs they score (clustering). Same
+  // fallbacks as align_scored, saturation being decided after the fill.
+  Alignment align(const uint8_t* target, int tlen, std::vector<uint8_t>& dir) const;
   SimdLevel level() const { return level_; }
 
  private:
@@ -31,6 +43,11 @@ class StripedProfile {
   std::vector<uint16_t, std::allocator<uint16_t>> data_;  // [kAlphabet][seg_len][lanes], 32-byte aligned slice
   size_t offset_ = 0;                                     // first aligned element in data_
   mutable std::vector<uint16_t> work_;                    // H, H', E columns (per instance: one thread)
+  mutable std::vector<uint16_t> trace_work_;              // the traceback fill's columns (grown on first use)
+
+  bool trace_fallback(int tlen) const;  // the striped traceback fill cannot run (scalar instead)
+  // The striped fill with direction bits into dir; returns the best score and its end cell.
+  int trace_fill(const uint8_t* target, int tlen, std::vector<uint8_t>& dir, int& bi, int& bj) const;
 };
 
 }  // namespace esm::align

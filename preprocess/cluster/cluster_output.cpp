@@ -1,26 +1,15 @@
 #include "cluster/cluster_output.hpp"
 
-#include <mpi.h>
-
 #include <algorithm>
 #include <cstring>
 #include <tuple>
 
-#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/mpi_env.hpp"
 
 namespace esm::cluster {
 
 namespace {
-
-void check_mpi(int rc, const char* what, const std::filesystem::path& path) {
-  if (rc == MPI_SUCCESS) return;
-  char msg[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  MPI_Error_string(rc, msg, &len);
-  fail("cannot ", what, " ", path.string(), ": ", std::string(msg, size_t(len)));
-}
 
 void put_u64(std::string& b, uint64_t v) { b.append(reinterpret_cast<const char*>(&v), sizeof v); }
 uint64_t get_u64(const std::string& b, size_t& at) {
@@ -31,25 +20,6 @@ uint64_t get_u64(const std::string& b, size_t& at) {
 }
 
 }  // namespace
-
-void write_ordered(const std::filesystem::path& final_path, const std::string& mine) {
-  const std::filesystem::path partial = partial_path(final_path);
-  uint64_t offset = mpi::exscan_sum(mine.size());
-  MPI_File fh;
-  check_mpi(MPI_File_open(mpi::comm(), partial.c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh),
-            "create", partial);
-  check_mpi(MPI_File_set_size(fh, 0), "truncate", partial);
-  constexpr size_t kChunk = size_t(1) << 30;
-  for (size_t done = 0; done < mine.size(); done += kChunk) {
-    int n = int(std::min(kChunk, mine.size() - done));
-    MPI_Status st;
-    check_mpi(MPI_File_write_at(fh, MPI_Offset(offset + done), mine.data() + done, n, MPI_BYTE, &st), "write", partial);
-  }
-  check_mpi(MPI_File_close(&fh), "close", partial);
-  mpi::barrier();
-  if (mpi::is_root()) commit_partial(final_path);
-  mpi::barrier();
-}
 
 uint64_t write_cluster_tsv(const std::filesystem::path& path, const std::vector<io::FastaRecord>& records,
                            const Partition& part, const std::vector<uint64_t>& rep_of) {

@@ -4,8 +4,9 @@
 //                 representative's own line first, then its members in input order.
 //   reps.fasta    the representatives in input order, `>ID DESCRIPTION` then the sequence on one
 //                 line.
-// Each rank formats the lines of the representatives it holds and writes them at the offset
-// the lower ranks' byte counts give (MPI-IO), into "<final>.partial", renamed when complete.
+// Each rank formats the lines of the representatives it holds; io::write_ordered puts them at
+// the offset the lower ranks' byte counts give (MPI-IO), into "<final>.partial", renamed when
+// complete.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -14,11 +15,12 @@
 
 #include "cluster/partition.hpp"
 #include "io/fasta.hpp"
+#include "io/ordered_writer.hpp"
 
 namespace esm::cluster {
 
 // Collective: the whole file is the concatenation of every rank's `mine`, in rank order.
-void write_ordered(const std::filesystem::path& final_path, const std::string& mine);
+using io::write_ordered;
 
 // Collective. records: this rank's records; rep_of: representative global index per record.
 // Returns the number of clusters (whole job).

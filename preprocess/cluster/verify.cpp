@@ -30,7 +30,7 @@ std::vector<PairResult> align_pairs(const std::vector<Pair>& pairs, const Sequen
       codes.resize(m.size());
       for (size_t j = 0; j < m.size(); ++j) codes[j] = align::encode_letter(m[j]);
       align::Hit hit;
-      results[i].accepted = al.evaluate(codes.data(), int(codes.size()), hit);
+      results[i].accepted = al.evaluate_one_pass(codes.data(), int(codes.size()), hit);
       results[i].fident = hit.fident;
     }
     if (progress) progress->add(e - b);

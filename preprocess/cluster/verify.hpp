@@ -1,6 +1,8 @@
-// Alignment of candidate pairs with the identity engine (align::Aligner: SIMD score gate, then
-// the exact reference traceback and MMseqs2's acceptance rules). The center/representative is
-// the query and the member the target, as in MMseqs2's clustering, so --cov-mode 1 is the
+// Alignment of candidate pairs with the identity engine (align::Aligner::evaluate_one_pass: one
+// striped fill giving score, end cell and the reference's exact traceback, then MMseqs2's
+// acceptance rules; most candidate pairs here are accepted, so a separate score gate would only
+// add a pass). The center/representative is the query and the member the target, as in
+// MMseqs2's clustering, so --cov-mode 1 is the
 // coverage of the member.
 #pragma once
 #include <cstdint>

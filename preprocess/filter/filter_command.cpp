@@ -39,6 +39,7 @@ int cmd_filter(int argc, char** argv) {
       ("batch", po::value(&batch)->default_value(20000), "queries read and searched at a time per rank (memory stays flat in the train size)")
       ("seed", po::value(&fo.seed), "spaced seed mask on the 10-letter alphabet (default: 1101011, or 11011011 above 1e7 target residues)")
       ("min-ungapped-score", po::value(&fo.min_ungapped_bits)->default_value(15), "ungapped diagonal gate in bits (MMseqs2 --min-ungapped-score)")
+      ("identity-gate", po::value(&fo.identity_gate)->default_value(0.4, "0.4"), "summed ungapped diagonal score (half bits) a target needs per identical residue the rules require before it is aligned; 0: off (always off below --min-seq-id 0.4)")
       ("single-hit-below", po::value(&fo.single_hit_below)->default_value(120), "queries shorter than this become candidates with one seed hit instead of two")
       ("overwrite", po::bool_switch(&overwrite), "replace existing output files");
   po::positional_options_description pos;
@@ -90,8 +91,8 @@ int cmd_filter(int argc, char** argv) {
   progress.finish();
   const auto& st = filt.stats();
   log::info("filter: rank searched ", st.queries, " queries (", st.residues, " residues): ", st.seed_hits,
-            " seed hits, ", st.candidates, " diagonals tested, ", st.ungapped_pass, " targets past the ungapped gate, ",
-            st.tracebacks, " tracebacks, ", st.accepted, " removed");
+            " seed hits, ", st.candidates, " diagonals tested, ", st.ungapped_pass, " targets past the ungapped and identity gates, ",
+            st.aligned, " SIMD scores, ", st.tracebacks, " tracebacks, ", st.accepted, " removed");
 
   const auto removed_parts = mpi::gather_bytes(removed_rows);
   std::vector<std::string> all_parts;

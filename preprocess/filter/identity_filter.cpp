@@ -32,10 +32,26 @@ struct IdentityFilter::Worker {
   std::vector<uint8_t> ring;
   std::vector<uint16_t> hits;  // seed hits per target: repeats spread over many diagonals
   std::vector<int32_t> tested_diag;  // valid while state == kActive
+  // Identity gate: summed ungapped score of the passing diagonals, the score to reach, and the
+  // last kRecent passing diagonals (a diagonal tested again later must not count twice).
+  std::vector<int32_t> gate_sum, gate_need;
+  std::vector<std::array<int32_t, kRecent>> passed;
+  std::vector<uint8_t> passed_ring;
   std::vector<uint32_t> touched, candidates;
   FilterStats stats;
   Worker(const align::SearchParams& p, uint64_t db, size_t ntargets)
-      : aligner(p, db), state(ntargets, kUntouched), recent(ntargets), ring(ntargets), hits(ntargets), tested_diag(ntargets) {}
+      : aligner(p, db), state(ntargets, kUntouched), recent(ntargets), ring(ntargets), hits(ntargets), tested_diag(ntargets), gate_sum(ntargets),
+        gate_need(ntargets), passed(ntargets), passed_ring(ntargets) {}
+  // Adds a passing diagonal's score once; true when the target reaches its gate.
+  bool add_to_gate(uint32_t t, int32_t diag, int score) {
+    auto& r = passed[t];
+    for (int k = 0; k < kRecent; ++k)
+      if (r[k] == diag) return false;
+    r[passed_ring[t]] = diag;
+    passed_ring[t] = uint8_t((passed_ring[t] + 1) % kRecent);
+    gate_sum[t] += score;
+    return gate_sum[t] >= gate_need[t];
+  }
   // Records diag for target t; true when it was already among the recent diagonals.
   bool seen_before(uint32_t t, int32_t diag) {
     auto& r = recent[t];
@@ -62,6 +78,27 @@ IdentityFilter::IdentityFilter(std::vector<io::FastaRecord> targets, align::Sear
 }
 
 IdentityFilter::~IdentityFilter() = default;
+
+double required_identities(const align::SearchParams& p, int qlen, int tlen) {
+  const double shorter = std::min(qlen, tlen), longer = std::max(qlen, tlen);
+  switch (p.seq_id_mode) {
+    case 1: return p.min_seq_id * shorter;
+    case 2: return p.min_seq_id * longer;
+  }
+  // seq-id-mode 0: identity is over alignment columns, which span at least the covered part.
+  switch (p.cov_mode) {
+    case 0: return p.min_seq_id * p.coverage * longer;
+    case 1: return p.min_seq_id * p.coverage * tlen;
+    case 2: return p.min_seq_id * p.coverage * qlen;
+  }
+  return 0;  // cov-modes 3..5 constrain lengths only: an alignment may be short
+}
+
+int identity_gate_score(const align::SearchParams& p, const FilterOptions& o, int min_ungapped, int qlen,
+                        int tlen) {
+  if (o.identity_gate <= 0 || p.min_seq_id < kIdentityGateMinSeqId) return min_ungapped;
+  return std::max(min_ungapped, int(std::ceil(o.identity_gate * required_identities(p, qlen, tlen))));
+}
 
 namespace {
 
@@ -115,7 +152,7 @@ std::vector<align::Hit> IdentityFilter::search(const std::vector<io::FastaRecord
             const uint32_t t = e->target;
             ++w.stats.seed_hits;
             uint8_t& state = w.state[t];
-            if (state >= kRejected) continue;
+            if (state >= kRejected) continue;  // rejected, or already past both gates
             const int32_t diag = i - int32_t(e->pos);
             if (state == kUntouched) {
               w.touched.push_back(t);
@@ -128,6 +165,10 @@ std::vector<align::Hit> IdentityFilter::search(const std::vector<io::FastaRecord
               w.recent[t].fill(INT32_MIN);
               w.ring[t] = 0;
               w.hits[t] = 0;
+              w.gate_sum[t] = 0;
+              w.gate_need[t] = identity_gate_score(params_, options_, min_ungapped, qlen, idx.length(t));
+              w.passed[t].fill(INT32_MIN);
+              w.passed_ring[t] = 0;
             }
             // Repeat proteins put their hits on more diagonals than the ring holds: after 8, 16,
             // 32... hits the current diagonal is tested anyway.
@@ -137,15 +178,16 @@ std::vector<align::Hit> IdentityFilter::search(const std::vector<io::FastaRecord
             if (w.tested_diag[t] == diag) continue;
             w.tested_diag[t] = diag;
             ++w.stats.candidates;
-            if (ungapped_diagonal_score(qp, idx.codes(t), idx.length(t), diag) < min_ungapped) continue;
+            const int ungapped = ungapped_diagonal_score(qp, idx.codes(t), idx.length(t), diag);
+            if (ungapped < min_ungapped || !w.add_to_gate(t, diag, ungapped)) continue;
             state = kCandidate;
+            ++w.stats.ungapped_pass;
             w.candidates.push_back(t);
           }
         }
         std::sort(w.candidates.begin(), w.candidates.end());
         for (uint32_t t : w.candidates) {
           const int tlen = idx.length(t);
-          ++w.stats.ungapped_pass;
           ++w.stats.aligned;
           align::Hit h;
           const int score = w.aligner.score(idx.codes(t), tlen);

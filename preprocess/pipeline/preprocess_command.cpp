@@ -24,6 +24,7 @@
 #include "core/options.hpp"
 #include "core/progress.hpp"
 #include "core/sha256.hpp"
+#include "pipeline/file_digests.hpp"
 #include "pipeline/preprocess_context.hpp"
 #include "pipeline/validation_choice.hpp"
 
@@ -296,19 +297,9 @@ int run_preprocess(const PreprocessParams& params) {
   // Commit: fingerprints of the complete .partial files, then the renames, then the manifest.
   if (!committing) {
     std::vector<std::string> names = output_names();
-    std::string mine;
-    for (size_t i = 0; i < names.size(); ++i)
-      if (static_cast<int>(i % ctx.nranks) == ctx.rank)
-        mine += std::to_string(i) + " " + sha256_file(partial_path(ctx.out_path(names[i]))) + "\n";
-    std::vector<std::string> sha(names.size());
-    for (const auto& block : mpi::allgather_bytes(mine)) {
-      size_t pos = 0;
-      while (pos < block.size()) {
-        size_t nl = block.find('\n', pos), sp = block.find(' ', pos);
-        sha[std::stoul(block.substr(pos, sp - pos))] = block.substr(sp + 1, nl - sp - 1);
-        pos = nl + 1;
-      }
-    }
+    std::vector<std::string> partials;
+    for (const auto& name : names) partials.push_back(partial_path(ctx.out_path(name)));
+    const std::vector<std::string> sha = sha256_files_collective(partials);
     json::Value outputs = json::Array{};
     for (size_t i = 0; i < names.size(); ++i) {
       json::Value e;

@@ -25,8 +25,8 @@
 #include "core/mpi_env.hpp"
 #include "core/options.hpp"
 #include "core/progress.hpp"
+#include "io/ordered_writer.hpp"
 #include "pipeline/counter_rng.hpp"
-#include "pipeline/parallel_file.hpp"
 
 namespace esm {
 
@@ -129,7 +129,7 @@ int cmd_sample(int argc, char** argv) {
     if (rank == 0) check_can_write(out_path, overwrite);
     mpi::barrier();
     {
-      prep::ParallelFile out(out_path, my_bytes);
+      io::OrderedWriter out(out_path, my_bytes);
       for (uint64_t i = lo; i < hi; ++i) {
         fetch(record_of(i));
         out.write(buf);

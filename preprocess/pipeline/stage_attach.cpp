@@ -17,6 +17,7 @@
 #include "pipeline/membership.hpp"
 #include "pipeline/preprocess_context.hpp"
 #include "pipeline/record_file.hpp"
+#include "pipeline/uniref50_walk.hpp"
 
 namespace esm::prep {
 
@@ -124,14 +125,8 @@ json::Value attach_by_clustering(Context& ctx) {
   std::vector<cluster::Assignment> a = cluster::assign_to_representatives(reps, members, params, p.threads);
   ctx.kill_point("attach");
 
-  std::vector<uint64_t> removed_mine;
-  {
-    RecordReader in(ctx.rank_work("removed.zst"));
-    std::string_view rec;
-    while (in.next(rec)) removed_mine.push_back(Unpacker(rec).u64());
-  }
   const std::vector<uint64_t> valid = all_indices(read_u64_file(ctx.rank_work("valid.u64")));
-  const std::vector<uint64_t> removed = all_indices(removed_mine);
+  const std::vector<uint64_t> removed = all_indices(read_removed_indices(ctx));
 
   std::vector<uint64_t> assign(a.size(), kAssignNone);
   std::vector<Orphan> orphans;
@@ -185,28 +180,13 @@ json::Value stage_attach(Context& ctx) {
   ctx.kill_point("attach");
 
   // 2. UniRef50 table at the owners of the UniRef50 IDs.
-  std::vector<uint64_t> valid = read_u64_file(ctx.rank_work("valid.u64"));
-  std::vector<uint64_t> removed;
-  {
-    RecordReader in(ctx.rank_work("removed.zst"));
-    std::string_view rec;
-    while (in.next(rec)) removed.push_back(Unpacker(rec).u64());
-  }
   std::vector<Packer> send(P);
   {
-    RecordReader in(ctx.rank_work("u50.zst"));
-    std::string_view rec;
-    uint64_t idx = ctx.base50();
-    auto v = std::lower_bound(valid.begin(), valid.end(), idx);
-    auto rm = removed.begin();
-    for (; in.next(rec); ++idx) {
-      ClusterStatus s = ClusterStatus::Train;
-      if (v != valid.end() && *v == idx) { s = ClusterStatus::Validation; ++v; }
-      else if (rm != removed.end() && *rm == idx) { s = ClusterStatus::Removed; ++rm; }
-      std::string_view id = Unpacker(rec).str();
-      send[owner(id, P)].str(id).u64(idx).u64(static_cast<uint64_t>(s));
-    }
+    Uniref50Walk walk(ctx, true);
+    while (walk.next())
+      send[owner(walk.id(), P)].str(walk.id()).u64(walk.index()).u64(static_cast<uint64_t>(walk.status()));
     RecordReader shorts(ctx.rank_work("u50short.zst"));
+    std::string_view rec;
     while (shorts.next(rec)) {
       std::string_view id = Unpacker(rec).str();
       send[owner(id, P)].str(id).u64(0).u64(static_cast<uint64_t>(ClusterStatus::Short));

@@ -16,6 +16,7 @@
 #include "io/fasta.hpp"
 #include "pipeline/preprocess_context.hpp"
 #include "pipeline/record_file.hpp"
+#include "pipeline/uniref50_walk.hpp"
 
 namespace esm::prep {
 
@@ -31,19 +32,11 @@ std::string removed_row(const align::Hit& h) {
 }  // namespace
 
 // The validation records of every rank, in UniRef50 input order.
-std::vector<io::FastaRecord> gather_validation(const Context& ctx, const std::vector<uint64_t>& valid) {
+std::vector<io::FastaRecord> gather_validation(const Context& ctx) {
   Packer mine;
-  RecordReader in(ctx.rank_work("u50.zst"));
-  std::string_view rec;
-  uint64_t idx = ctx.base50();
-  auto next_valid = std::lower_bound(valid.begin(), valid.end(), idx);
-  for (; in.next(rec); ++idx) {
-    if (next_valid == valid.end() || *next_valid != idx) continue;
-    ++next_valid;
-    Unpacker u(rec);
-    std::string_view id = u.str(), seq = u.str();
-    mine.str(id).str(seq);
-  }
+  Uniref50Walk walk(ctx, false);
+  while (walk.next())
+    if (walk.status() == ClusterStatus::Validation) mine.str(walk.id()).str(walk.seq());
   std::vector<io::FastaRecord> out;
   for (const auto& buf : mpi::allgather_bytes(mine.bytes())) {
     Unpacker u(buf);
@@ -58,8 +51,7 @@ std::vector<io::FastaRecord> gather_validation(const Context& ctx, const std::ve
 }
 
 json::Value stage_filter(Context& ctx) {
-  std::vector<uint64_t> valid = read_u64_file(ctx.rank_work("valid.u64"));
-  std::vector<io::FastaRecord> targets = gather_validation(ctx, valid);
+  std::vector<io::FastaRecord> targets = gather_validation(ctx);
   uint64_t target_residues = 0;
   for (const auto& t : targets) target_residues += t.seq.size();
   log::info0(str("filter: ", targets.size(), " validation sequences (", target_residues, " residues) indexed on every rank"));
@@ -79,7 +71,6 @@ json::Value stage_filter(Context& ctx) {
   targets.shrink_to_fit();
 
   RecordWriter removed(ctx.rank_work("removed.zst"));
-  RecordReader in(ctx.rank_work("u50.zst"));
   Progress progress("filter", ctx.local50(), "seqs");
   std::vector<io::FastaRecord> batch;
   std::vector<uint64_t> batch_index;
@@ -113,22 +104,18 @@ json::Value stage_filter(Context& ctx) {
     batch_residues = 0;
     if (++batches == 1) ctx.kill_point("filter");
   };
-  std::string_view rec;
-  uint64_t idx = ctx.base50();
-  auto next_valid = std::lower_bound(valid.begin(), valid.end(), idx);
-  for (; in.next(rec); ++idx) {
-    if (next_valid != valid.end() && *next_valid == idx) {
-      ++next_valid;
+  Uniref50Walk walk(ctx, false);
+  while (walk.next()) {
+    if (walk.status() == ClusterStatus::Validation) {
       progress.add(1);
       continue;
     }
-    Unpacker u(rec);
     io::FastaRecord r;
-    r.id = u.str();
-    r.seq = u.str();
+    r.id = walk.id();
+    r.seq = walk.seq();
     batch_residues += r.seq.size();
     batch.push_back(std::move(r));
-    batch_index.push_back(idx);
+    batch_index.push_back(walk.index());
     if (batch.size() >= kBatchRecords || batch_residues >= kBatchResidues) run_batch();
   }
   run_batch();

@@ -10,6 +10,7 @@
 #include "pipeline/counter_rng.hpp"
 #include "pipeline/preprocess_context.hpp"
 #include "pipeline/record_file.hpp"
+#include "pipeline/uniref50_walk.hpp"
 #include "pipeline/sample_sort.hpp"
 
 namespace esm::prep {
@@ -37,27 +38,15 @@ json::Value stage_crop(Context& ctx) {
   const auto& p = ctx.params;
   const uint64_t n50 = ctx.total50(), width = bucket_width(n50, ctx.nranks);
   std::vector<uint64_t> hist((n50 + width - 1) / width, 0);
-  std::vector<uint64_t> valid = read_u64_file(ctx.rank_work("valid.u64"));
-  std::vector<uint64_t> removed;
-  {
-    RecordReader in(ctx.rank_work("removed.zst"));
-    std::string_view rec;
-    while (in.next(rec)) removed.push_back(Unpacker(rec).u64());
-  }
   RecordWriter out(ctx.rank_work("keyed.zst"));
   Packer pk;
   uint64_t reps = 0, members = 0, cropped = 0;
   {
-    RecordReader in(ctx.rank_work("u50.zst"));
-    std::string_view rec;
-    uint64_t idx = ctx.base50();
-    auto v = std::lower_bound(valid.begin(), valid.end(), idx);
-    auto rm = removed.begin();
-    for (; in.next(rec); ++idx) {
-      if (v != valid.end() && *v == idx) { ++v; continue; }
-      if (rm != removed.end() && *rm == idx) { ++rm; continue; }
-      Unpacker u(rec);
-      std::string_view id = u.str(), seq = u.str(), c = crop(p, seq, idx, false);
+    Uniref50Walk walk(ctx, true);
+    while (walk.next()) {
+      if (walk.status() != ClusterStatus::Train) continue;
+      const uint64_t idx = walk.index();
+      std::string_view id = walk.id(), seq = walk.seq(), c = crop(p, seq, idx, false);
       cropped += c.size() < seq.size();
       pk.clear();
       out.put(pk.u64(idx).u64(0).str(id).str(c));

@@ -8,9 +8,9 @@
 #include "core/log.hpp"
 #include "core/mpi_env.hpp"
 #include "core/progress.hpp"
-#include "core/sha256.hpp"
 #include "io/fasta.hpp"
 #include "pipeline/counter_rng.hpp"
+#include "pipeline/file_digests.hpp"
 #include "pipeline/preprocess_context.hpp"
 #include "pipeline/record_file.hpp"
 
@@ -104,23 +104,11 @@ json::Value stage_read(Context& ctx) {
                               ids90, "UniRef90");
   check_duplicates(p.uniref90, ids90, c90.read);
 
-  // Input fingerprints: input i is hashed by rank i mod P, in parallel with the others.
+  // Input fingerprints, hashed by the ranks in parallel.
   // No membership file (clustering): only the two FASTA inputs.
   std::vector<std::string> inputs = {p.uniref50, p.uniref90};
   if (!p.membership.empty()) inputs.push_back(p.membership);
-  std::string mine;
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (static_cast<int>(i % P) == ctx.rank) mine += std::to_string(i) + " " + sha256_file(inputs[i]) + "\n";
-  std::vector<std::string> digests = mpi::allgather_bytes(mine);
-  std::vector<std::string> sha(inputs.size());
-  for (const auto& block : digests) {
-    size_t pos = 0;
-    while (pos < block.size()) {
-      size_t nl = block.find('\n', pos), sp = block.find(' ', pos);
-      sha[std::stoul(block.substr(pos, sp - pos))] = block.substr(sp + 1, nl - sp - 1);
-      pos = nl + 1;
-    }
-  }
+  const std::vector<std::string> sha = sha256_files_collective(inputs);
   json::Value input_list = json::Array{};
   const char* roles[] = {"uniref50", "uniref90", "membership"};
   for (size_t i = 0; i < inputs.size(); ++i) {

@@ -1,4 +1,4 @@
-// Stage "write": every output is written by all ranks at once (parallel_file.hpp), each rank
+// Stage "write": every output is written by all ranks at once (io/ordered_writer.hpp), each rank
 // its own slice at the prefix sum of the lower ranks' sizes. One pass over the sorted records
 // measures the slices, a second writes them, so no rank holds more than one record at a time.
 #include <algorithm>
@@ -7,9 +7,10 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/mpi_env.hpp"
-#include "pipeline/parallel_file.hpp"
+#include "io/ordered_writer.hpp"
 #include "pipeline/preprocess_context.hpp"
 #include "pipeline/record_file.hpp"
+#include "pipeline/uniref50_walk.hpp"
 #include "pipeline/sample_sort.hpp"
 
 namespace esm::prep {
@@ -40,7 +41,7 @@ SortedRecord parse(std::string_view rec) {
 
 uint64_t fasta_size(const SortedRecord& r) { return r.id.size() + r.seq.size() + 3; }
 
-void put_fasta(ParallelFile& f, std::string_view id, std::string_view seq) {
+void put_fasta(io::OrderedWriter& f, std::string_view id, std::string_view seq) {
   f.write(">");
   f.write(id);
   f.write("\n");
@@ -100,17 +101,11 @@ json::Value stage_write(Context& ctx) {
   // Validation records of this rank's UniRef50 shard, cropped (~0.5% of the shard).
   std::string valid_text;
   {
-    std::vector<uint64_t> valid = read_u64_file(ctx.rank_work("valid.u64"));
-    RecordReader in(ctx.rank_work("u50.zst"));
-    std::string_view rec;
-    uint64_t idx = ctx.base50();
-    auto v = std::lower_bound(valid.begin(), valid.end(), idx);
-    for (; in.next(rec); ++idx) {
-      if (v == valid.end() || *v != idx) continue;
-      ++v;
-      Unpacker u(rec);
-      std::string_view id = u.str(), seq = crop(p, u.str(), idx, false);
-      valid_text.append(">").append(id).append("\n").append(seq).append("\n");
+    Uniref50Walk walk(ctx, false);
+    while (walk.next()) {
+      if (walk.status() != ClusterStatus::Validation) continue;
+      std::string_view seq = crop(p, walk.seq(), walk.index(), false);
+      valid_text.append(">").append(walk.id()).append("\n").append(seq).append("\n");
     }
   }
   std::string removed_text = root ? "train_id\tval_id\tidentity\tqcov\ttcov\tevalue\n" : "";
@@ -132,15 +127,15 @@ json::Value stage_write(Context& ctx) {
 
   log::debug("write: sizes measured at ", since(), " s");
   // Pass 2: every file open at once, each rank writing its slice.
-  ParallelFile train(ctx.out_path("uniref50_train_filt.fasta"), train_bytes);
-  ParallelFile valid(ctx.out_path("uniref50_valid.fasta"), valid_text.size());
-  ParallelFile sampling(ctx.out_path("uniref90membersandreps_ur50trainfiltreps.fasta"), sampling_bytes);
-  ParallelFile mapping(ctx.out_path("mapping.tsv"), mapping_bytes);
-  ParallelFile starts(ctx.out_path("starts.mmap"), 8 * rows);
-  ParallelFile counts(ctx.out_path("counts.mmap"), 8 * rows);
-  ParallelFile offsets(ctx.out_path("sampling_offsets.mmap"), 8 * records + (last ? 8 : 0));
-  ParallelFile removed(ctx.out_path("removed.tsv"), removed_text.size());
-  ParallelFile orphans(ctx.out_path("orphans.tsv"), orphans_text.size());
+  io::OrderedWriter train(ctx.out_path("uniref50_train_filt.fasta"), train_bytes);
+  io::OrderedWriter valid(ctx.out_path("uniref50_valid.fasta"), valid_text.size());
+  io::OrderedWriter sampling(ctx.out_path("uniref90membersandreps_ur50trainfiltreps.fasta"), sampling_bytes);
+  io::OrderedWriter mapping(ctx.out_path("mapping.tsv"), mapping_bytes);
+  io::OrderedWriter starts(ctx.out_path("starts.mmap"), 8 * rows);
+  io::OrderedWriter counts(ctx.out_path("counts.mmap"), 8 * rows);
+  io::OrderedWriter offsets(ctx.out_path("sampling_offsets.mmap"), 8 * records + (last ? 8 : 0));
+  io::OrderedWriter removed(ctx.out_path("removed.tsv"), removed_text.size());
+  io::OrderedWriter orphans(ctx.out_path("orphans.tsv"), orphans_text.size());
 
   log::debug("write: files opened at ", since(), " s");
   valid.write(valid_text);
@@ -167,7 +162,7 @@ json::Value stage_write(Context& ctx) {
   if (last) offsets.write_u64(byte);
   ctx.kill_point("write");
   log::debug("write: slices written at ", since(), " s");
-  for (ParallelFile* f : {&train, &valid, &sampling, &mapping, &starts, &counts, &offsets, &removed, &orphans})
+  for (io::OrderedWriter* f : {&train, &valid, &sampling, &mapping, &starts, &counts, &offsets, &removed, &orphans})
     f->close();
   log::debug("write: files closed at ", since(), " s");
 

@@ -28,9 +28,9 @@ const Command kCommands[] = {
     {"sample", "one epoch of training sequences from a preprocess output (a member per cluster)", esm::cmd_sample},
     {"filter", "remove train sequences >= 50% identical to validation ones (MMseqs2 semantics, MPI)", esm::cmd_filter},
     {"cluster", "linear-time clustering of protein sequences (MMseqs2 linclust style), over MPI ranks", esm::cmd_cluster},
-    {"run", "run a job file's stages on this machine with mpirun, skipping finished ones", esm::cmd_run},
-    {"submit", "submit a job file's stages to Slurm as a chain of sbatch jobs", esm::cmd_submit},
-    {"status", "state of a job's stages (outputs, Slurm) and a running embed's progress", esm::cmd_status},
+    {"run", "run a job file's stages on this machine with mpirun, skipping finished ones", esm::cmd_run, false},
+    {"submit", "submit a job file's stages to Slurm as a chain of sbatch jobs", esm::cmd_submit, false},
+    {"status", "state of a job's stages (outputs, Slurm) and a running embed's progress", esm::cmd_status, false},
 };
 }  // namespace
 

@@ -1,8 +1,11 @@
 // esmpipe: one binary, one subcommand per stage (MMseqs2 style). MPI is initialised here once
-// for every subcommand; a fatal error on any rank aborts all ranks with its message.
+// for every subcommand that needs it (commands.hpp); a fatal error on any rank aborts all ranks
+// with its message.
 #include <boost/program_options/errors.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
@@ -26,6 +29,14 @@ void print_help() {
   std::cout << "\nRun under mpirun/srun for more ranks; every command that reads or writes data is MPI-aware.\n";
 }
 
+// Ranks the launcher started, read from its environment (Open MPI, MPICH/Hydra and srun with
+// PMI set these); 1 when not started by one. For commands that do not initialise MPI.
+int launcher_ranks() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* v = std::getenv(var)) return std::atoi(v);
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,7 +55,15 @@ int main(int argc, char** argv) {
     std::cerr << "esmpipe: unknown command '" << argv[1] << "' (see 'esmpipe --help')\n";
     return esm::kExitUsage;
   }
-  esm::mpi::Session session(&argc, &argv);
+  // A one-process command (it may start mpirun itself) refuses to be one of several ranks:
+  // without MPI_Init it could not tell, and every rank would do the whole job.
+  if (!cmd->needs_mpi && launcher_ranks() > 1) {
+    esm::log::error("esmpipe ", cmd->name, ": is one process (", launcher_ranks(),
+                    " were started); start it without mpirun/srun");
+    return esm::kExitError;
+  }
+  std::optional<esm::mpi::Session> session;
+  if (cmd->needs_mpi) session.emplace(&argc, &argv);
   esm::set_command_line(argc, argv);
   int code = esm::kExitOk;
   try {

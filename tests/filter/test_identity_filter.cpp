@@ -4,6 +4,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 
 #include "align/aligner.hpp"
 #include "filter/identity_filter.hpp"
@@ -21,14 +22,14 @@ std::vector<io::FastaRecord> real_records(size_t n) {
 }
 
 // A homolog at roughly the given identity: substitutions plus a few short indels.
-std::string mutate(std::mt19937& rng, const std::string& s, double identity) {
+std::string mutate(std::mt19937& rng, const std::string& s, double identity, double indel = 0.01) {
   std::uniform_real_distribution<double> u(0, 1);
   std::uniform_int_distribution<int> letter(0, 19);
   std::string out;
   for (char c : s) {
     const double r = u(rng);
-    if (r < 0.01) continue;                                   // deletion
-    if (r < 0.02) out += align::kLetters[letter(rng)];        // insertion
+    if (r < indel) continue;                                  // deletion
+    if (r < 2 * indel) out += align::kLetters[letter(rng)];   // insertion
     out += u(rng) < identity ? c : align::kLetters[letter(rng)];
   }
   return out;
@@ -136,6 +137,76 @@ TEST(IdentityFilter, StricterThresholdsRemoveFewer) {
   const auto b = filter::IdentityFilter(f.targets, strict, 2).search(f.queries);
   EXPECT_LT(b.size(), a.size());
   for (const auto& h : b) EXPECT_GE(h.fident, 0.8);
+}
+
+TEST(IdentityGate, RequiredIdentitiesFollowTheRules) {
+  align::SearchParams p;  // 0.5 identity over >= 0.8 of both: at least 0.4 x the longer length
+  EXPECT_DOUBLE_EQ(filter::required_identities(p, 100, 120), 48);
+  p.cov_mode = 1;  // target covered
+  EXPECT_DOUBLE_EQ(filter::required_identities(p, 100, 120), 48);
+  EXPECT_DOUBLE_EQ(filter::required_identities(p, 120, 100), 40);
+  p.cov_mode = 2;  // query covered
+  EXPECT_DOUBLE_EQ(filter::required_identities(p, 100, 120), 40);
+  for (int mode : {3, 4, 5}) {  // length rules only: no bound
+    p.cov_mode = mode;
+    EXPECT_EQ(filter::required_identities(p, 100, 120), 0) << mode;
+  }
+  p.seq_id_mode = 1;  // identical / shorter length, whatever the coverage
+  EXPECT_DOUBLE_EQ(filter::required_identities(p, 100, 120), 50);
+  p.seq_id_mode = 2;
+  EXPECT_DOUBLE_EQ(filter::required_identities(p, 100, 120), 60);
+}
+
+TEST(IdentityGate, ThresholdNeverBelowTheUngappedGateAndOffWhereUnsafe) {
+  align::SearchParams p;
+  filter::FilterOptions o;  // 0.4 half bits per required identity
+  EXPECT_EQ(filter::identity_gate_score(p, o, 27, 500, 450), 80);  // ceil(0.4 * 0.5 * 0.8 * 500)
+  EXPECT_EQ(filter::identity_gate_score(p, o, 27, 50, 50), 27);    // short pairs: the 15-bit gate
+  p.min_seq_id = 0.3;  // below the calibrated range
+  EXPECT_EQ(filter::identity_gate_score(p, o, 27, 400, 400), 27);
+  p.min_seq_id = 0.5;
+  p.cov_mode = 5;
+  EXPECT_EQ(filter::identity_gate_score(p, o, 27, 400, 400), 27);
+  o.identity_gate = 0;
+  p.cov_mode = 0;
+  EXPECT_EQ(filter::identity_gate_score(p, o, 27, 400, 400), 27);
+}
+
+// Homologs near the 50% boundary with many indels (split diagonals) are where the gate could
+// lose hits: the gated search must accept exactly the pairs the ungated one accepts, with far
+// fewer SIMD scores, under several rule sets.
+TEST(IdentityGate, KeepsEveryAcceptedPairOfTheUngatedSearch) {
+  std::mt19937 rng(11);
+  auto recs = real_records(300);
+  std::vector<io::FastaRecord> targets(recs.begin(), recs.begin() + 120), queries(recs.begin() + 120, recs.end());
+  std::uniform_real_distribution<double> id(0.45, 0.65), indel(0.0, 0.03);
+  for (int k = 0; k < 150; ++k) {
+    io::FastaRecord r;
+    r.id = "near_" + std::to_string(k);
+    r.seq = mutate(rng, targets[k % 120].seq, id(rng), indel(rng));
+    queries.push_back(r);
+  }
+  auto rule_sets = std::vector<align::SearchParams>(4);
+  rule_sets[1].min_seq_id = 0.4;
+  rule_sets[2].cov_mode = 1, rule_sets[2].coverage = 0.6;
+  rule_sets[3].seq_id_mode = 1, rule_sets[3].cov_mode = 5;
+  for (const auto& p : rule_sets) {
+    filter::FilterOptions off;
+    off.identity_gate = 0;
+    filter::IdentityFilter gated(targets, p, 2), ungated(targets, p, 2, off);
+    const auto hg = gated.search(queries, true), hu = ungated.search(queries, true);
+    const std::string what = "min-seq-id " + std::to_string(p.min_seq_id) + " cov-mode " + std::to_string(p.cov_mode) +
+                             " seq-id-mode " + std::to_string(p.seq_id_mode);
+    EXPECT_GT(hu.size(), 60u) << what;
+    std::set<std::pair<std::string, std::string>> pairs_g, pairs_u;
+    for (const auto& h : hg) pairs_g.emplace(h.query, h.target);
+    for (const auto& h : hu) pairs_u.emplace(h.query, h.target);
+    std::string lost;
+    for (const auto& [q, t] : pairs_u)
+      if (!pairs_g.count({q, t})) lost += " " + q + "->" + t;
+    EXPECT_EQ(pairs_g, pairs_u) << what << ": the gate lost" << lost;
+    EXPECT_LT(gated.stats().aligned * 3, ungated.stats().aligned) << what;
+  }
 }
 
 TEST(Output, RowFormats) {

@@ -4,11 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "encoder/backend.hpp"
-#include "test_util.hpp"
+#include "golden_outputs.hpp"
 
 namespace esm::embed::test {
 
@@ -25,22 +26,6 @@ inline int visible_gpus() {
   do {                                                                                \
     if (::esm::embed::test::visible_gpus() == 0) GTEST_SKIP() << "no GPU visible"; \
   } while (0)
-
-inline std::vector<std::vector<int32_t>> golden_tokens() {
-  std::vector<std::vector<int32_t>> v;
-  for (int i = 1; i <= 9; ++i) v.push_back(read_npy(golden_dir() + str("/TEST0", i, ".tokens.npy")).tokens());
-  return v;
-}
-
-inline double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return INFINITY;
-  double m = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    double d = std::fabs(double(a[i]) - double(b[i]));
-    if (!(d <= m)) m = d;
-  }
-  return m;
-}
 
 // Smallest cosine similarity between matching rows of two [rows, width] arrays.
 inline double min_row_cosine(const std::vector<float>& a, const std::vector<float>& b, int width) {

@@ -12,11 +12,6 @@
 namespace esm::embed::test {
 namespace {
 
-std::shared_ptr<const Model> golden_model() {
-  static std::shared_ptr<const Model> m = Model::load(golden_dir());
-  return m;
-}
-
 OutputRequest everything() {
   OutputRequest r;
   r.layers = {0, 1, 2};
@@ -53,36 +48,7 @@ TEST(CudaBackend, ClearErrorWithoutGpu) {
 // means; the 1100-residue sequence's last layer, logits and top-left contact block.
 TEST(CudaBackend, Fp32MatchesGolden) {
   ESM_REQUIRE_GPU();
-  const int D = golden_model()->config().hidden, L = golden_model()->config().num_layers;
-  auto out = cuda_backend(CudaPrecision::FP32)->forward(golden_tokens(), everything());
-  for (int i = 1; i <= 9; ++i) {
-    const SequenceOutput& o = out[size_t(i - 1)];
-    const std::string p = golden_dir() + str("/TEST0", i);
-    const int n = o.n;
-    if (i < 9) {
-      std::vector<float> repr = read_npy(p + ".repr.npy").f32();
-      for (int l = 0; l <= L; ++l) {
-        const size_t off = size_t(l) * (n + 2) * D + D;
-        std::vector<float> want(repr.begin() + long(off), repr.begin() + long(off + size_t(n) * D));
-        EXPECT_TRUE(all_close(o.layers[size_t(l)], want)) << "TEST0" << i << " layer " << l;
-      }
-      EXPECT_TRUE(all_close(o.contacts, read_npy(p + ".contacts.npy").f32())) << "TEST0" << i << " contacts";
-    } else {
-      std::vector<float> last = read_npy(p + ".last.npy").f32();
-      std::vector<float> want(last.begin() + D, last.begin() + long(size_t(n + 1) * D));
-      EXPECT_TRUE(all_close(o.layers[size_t(L)], want)) << "TEST09 last layer";
-      std::vector<float> block = read_npy(p + ".contacts_block.npy").f32();  // [128, 128]
-      std::vector<float> got(128 * 128);
-      for (int r = 0; r < 128; ++r)
-        std::copy(o.contacts.begin() + long(size_t(r) * n), o.contacts.begin() + long(size_t(r) * n + 128),
-                  got.begin() + r * 128);
-      EXPECT_TRUE(all_close(got, block)) << "TEST09 contact block";
-    }
-    std::vector<float> logits = read_npy(p + ".logits.npy").f32();
-    std::vector<float> want_logits(logits.begin() + kVocab, logits.begin() + long(size_t(n + 1) * kVocab));
-    EXPECT_TRUE(all_close(o.logits, want_logits)) << "TEST0" << i << " logits";
-    EXPECT_TRUE(all_close(o.means[size_t(L)], read_npy(p + ".mean.npy").f32())) << "TEST0" << i << " mean";
-  }
+  expect_matches_golden(cuda_backend(CudaPrecision::FP32)->forward(golden_tokens(), everything()));
 }
 
 // bf16 / fp16 (flash attention) against fp32: per-residue cosine of the last layer >= 0.999.

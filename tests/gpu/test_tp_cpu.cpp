@@ -13,31 +13,10 @@
 #include "encoder/tokenizer.hpp"
 #include "parallel/cpu_tp_backend.hpp"
 #include "parallel/tp_split.hpp"
-#include "test_util.hpp"
+#include "golden_outputs.hpp"
 
 namespace esm::embed::test {
 namespace {
-
-std::shared_ptr<const Model> golden_model() {
-  static std::shared_ptr<const Model> m = Model::load(golden_dir());
-  return m;
-}
-
-std::vector<std::vector<int32_t>> golden_tokens() {
-  std::vector<std::vector<int32_t>> v;
-  for (int i = 1; i <= 9; ++i) v.push_back(read_npy(golden_dir() + str("/TEST0", i, ".tokens.npy")).tokens());
-  return v;
-}
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return INFINITY;
-  double m = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    double d = std::fabs(double(a[i]) - double(b[i]));
-    if (!(d <= m)) m = d;  // NaN propagates as the worst
-  }
-  return m;
-}
 
 struct TpRun {
   parallel::TpGroup group;
@@ -84,32 +63,7 @@ TEST(TensorParallelCpu, SplitMatchesUnsplitReference) {
   EXPECT_LE(worst_contact, 1e-5);
 }
 
-TEST(TensorParallelCpu, SplitMatchesGoldenVectors) {
-  const TpRun& r = run();
-  const int D = golden_model()->config().hidden, L = golden_model()->config().num_layers;
-  for (int i = 1; i <= 9; ++i) {
-    const SequenceOutput& o = r.tp[size_t(i - 1)];
-    const std::string p = golden_dir() + str("/TEST0", i);
-    const int n = o.n;
-    if (i < 9) {
-      std::vector<float> repr = read_npy(p + ".repr.npy").f32();  // [L+1, n+2, D]
-      for (int l = 0; l <= L; ++l) {
-        const size_t off = size_t(l) * (n + 2) * D + D;
-        std::vector<float> want(repr.begin() + long(off), repr.begin() + long(off + size_t(n) * D));
-        EXPECT_TRUE(all_close(o.layers[size_t(l)], want)) << "TEST0" << i << " layer " << l;
-      }
-      EXPECT_TRUE(all_close(o.contacts, read_npy(p + ".contacts.npy").f32())) << "TEST0" << i << " contacts";
-    } else {
-      std::vector<float> last = read_npy(p + ".last.npy").f32();  // [n+2, D]
-      std::vector<float> want(last.begin() + D, last.begin() + long(size_t(n + 1) * D));
-      EXPECT_TRUE(all_close(o.layers[size_t(L)], want)) << "TEST09 last layer";
-    }
-    std::vector<float> logits = read_npy(p + ".logits.npy").f32();  // [n+2, 33]
-    std::vector<float> want_logits(logits.begin() + kVocab, logits.begin() + long(size_t(n + 1) * kVocab));
-    EXPECT_TRUE(all_close(o.logits, want_logits)) << "TEST0" << i << " logits";
-    EXPECT_TRUE(all_close(o.means[size_t(L)], read_npy(p + ".mean.npy").f32())) << "TEST0" << i << " mean";
-  }
-}
+TEST(TensorParallelCpu, SplitMatchesGoldenVectors) { expect_matches_golden(run().tp); }
 
 // Every rank of the group returns the same bytes (the all-reduce leaves no rank-local rounding).
 TEST(TensorParallelCpu, RanksReturnIdenticalOutputs) {

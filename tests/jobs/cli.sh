@@ -55,4 +55,13 @@ set -e
 [[ $rc -eq 1 ]] || fail "bad job file: exit $rc"
 grep -qF "$tmp/bad.ini:8: nodes must be a whole number >= 1, found '0'" <<<"$out" || fail "bad job file message: $out"
 if "$exe" run "$tmp/missing.ini" 2>/dev/null; then fail "a missing job file was accepted"; fi
+
+# run/submit/status do not initialise MPI; started as several ranks they still refuse (main reads
+# the launcher's environment).
+set +e
+out="$(mpirun --oversubscribe --bind-to none -n 2 "$exe" status "$src/jobs/demo.ini" --workdir "$tmp/r" 2>&1)"; rc=$?
+set -e
+[[ $rc -ne 0 ]] || fail "status under mpirun -n 2 was accepted"
+grep -qF "esmpipe status: is one process (2 were started); start it without mpirun/srun" <<<"$out" ||
+  fail "status under mpirun -n 2: $out"
 echo "PASS"

@@ -103,6 +103,17 @@ TEST(Layout, FingerprintNamesEveryByteChangingOption) {
   b.zstd_level = 1;
   EXPECT_NE(a.fingerprint(), b.fingerprint());
   EXPECT_EQ(a.fingerprint(), StoreOptions(a).fingerprint());
+  // --precision is part of the set for cuda (bf16 and fp32 runs give different values).
+  StoreOptions c = a, d = a;
+  c.device = d.device = "cuda";
+  c.precision = "bf16";
+  d.precision = "fp32";
+  EXPECT_NE(c.fingerprint(), d.fingerprint());
+  EXPECT_NE(c.fingerprint().find("precision=bf16"), std::string::npos);
+  // cpu has no precision: its fingerprint is unchanged by the option.
+  b = a;
+  b.precision = "fp16";
+  EXPECT_EQ(a.fingerprint(), b.fingerprint());
 }
 
 class LockTest : public ::testing::Test {
