@@ -10,7 +10,11 @@
 //      --resume, checks) the store's structure;
 //   3. embed: length-sorted batches of the sequences not yet done, handed out by a shared
 //      counter (store/work_counter.hpp); a rank reads the residues of the batch it is handed,
-//      and its writer thread puts rows in place;
+//      and its writer thread puts rows in place. With --tensor-parallel N, groups of N
+//      consecutive ranks (parallel/tp_group.hpp) share each batch: the group's tp_rank 0 takes
+//      it from the counter and tells the group, every rank of the group computes its slice of
+//      every layer, and only tp_rank 0 hands the rows to its writer (the others' writers still
+//      join every collective write round, with nothing to write);
 //   4. finish: rank 0 sets `complete` when every sequence is done and prints per-rank figures.
 #include <fcntl.h>
 #include <unistd.h>
@@ -21,6 +25,7 @@
 #include <cstdlib>
 #include <thread>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -37,6 +42,8 @@
 #include "encoder/tokenizer.hpp"
 #include "hdf5/hdf5w.hpp"
 #include "io/fasta.hpp"
+#include "parallel/cpu_tp_backend.hpp"
+#include "parallel/tp_group.hpp"
 #include "store/layout.hpp"
 #include "store/lock.hpp"
 #include "store/disk_space.hpp"
@@ -59,7 +66,7 @@ struct Args {
   bool per_residue = false, mean = false, logits = false, contacts = false, overwrite = false, resume = false;
   int64_t max_tokens = 0;
   double sync_seconds = -1;
-  int max_residues = 0, threads = 0;
+  int max_residues = 0, threads = 0, tensor_parallel = 1;
 };
 
 // What every rank knows about every sequence after the length pass: its kept length (for the
@@ -184,18 +191,33 @@ void on_root(F&& f) {
 }
 
 // cpu and reference come from the encoder; cuda from embed/cuda, which only this command links
-// (the encoder library cannot depend on it without a cycle).
-std::unique_ptr<embed::Backend> make_embed_backend(const Args& a, std::shared_ptr<const embed::Model> model, int threads) {
+// (the encoder library cannot depend on it without a cycle). With tensor parallelism the CPU
+// devices run the split reference forward over the group's communicator, and cuda its NCCL path
+// (which forms the same groups of consecutive ranks itself).
+std::unique_ptr<embed::Backend> make_embed_backend(const Args& a, std::shared_ptr<const embed::Model> model, int threads,
+                                                   const embed::parallel::TpGroup& group) {
+  if (a.device != "cuda" && group.tp_size > 1) return embed::parallel::make_cpu_tp_backend(std::move(model), group);
   if (a.device != "cuda") return embed::make_backend(a.device, std::move(model), threads);
 #ifdef ESMPIPE_HAVE_CUDA
   embed::CudaOptions options;
   options.precision = embed::parse_cuda_precision(a.precision);
+  options.tensor_parallel = group.tp_size;
   return embed::make_cuda_backend(std::move(model), options);
 #else
   (void)threads;
   fail(embed::kNoCudaBuildMessage);
 #endif
 }
+
+// Frees the group's communicator when cmd_embed returns, after the backend that uses it. Not
+// while unwinding: freeing is collective over the group, and an error may reach one rank only
+// (the job is aborted then anyway).
+struct TpGroupOwner {
+  embed::parallel::TpGroup& group;
+  ~TpGroupOwner() {
+    if (std::uncaught_exceptions() == 0) embed::parallel::free_tp_group(group);
+  }
+};
 
 }  // namespace
 
@@ -217,6 +239,9 @@ int cmd_embed(int argc, char** argv) {
       ("max-tokens", cli::po::value(&a.max_tokens)->default_value(4096), "tokens per packed batch")
       ("max-residues", cli::po::value(&a.max_residues)->default_value(embed::kDefaultMaxResidues), "residues kept per sequence")
       ("threads", cli::po::value(&a.threads)->default_value(0), "threads per rank (0: this rank's share of the cores)")
+      ("tensor-parallel", cli::po::value(&a.tensor_parallel)->default_value(1),
+       "split every layer across N consecutive ranks of one node (Megatron; MPI on cpu/reference, NCCL on cuda); "
+       "the rank count must be a multiple of N; the store is the same as with N = 1")
       ("compression", cli::po::value(&a.compression)->default_value(""), "zstd or zstd:LEVEL (HDF5 filter 32015)")
       ("sync-seconds", cli::po::value(&a.sync_seconds)->default_value(-1),
        "fsync the store at most every S seconds, rows before their done flags, so a lost node (power, "
@@ -235,6 +260,12 @@ int cmd_embed(int argc, char** argv) {
   if (a.dtype != "float32" && a.dtype != "float16") fail("--dtype must be float32 or float16 (see 'esmpipe embed --help')");
   if (a.device == "cuda" && !embed::kHaveCudaBuild) fail(embed::kNoCudaBuildMessage);
   if (a.device == "cuda") embed::parse_cuda_precision(a.precision);  // reject a bad name before any work
+  // The CPU tensor-parallel backend is the split reference forward (plain loops, double sums):
+  // it gives the bytes of --device reference, not those of the BLAS cpu backend, so a store made
+  // with it must say reference.
+  if (a.tensor_parallel > 1 && a.device == "cpu")
+    fail("--tensor-parallel ", a.tensor_parallel, " on CPU runs the split reference forward: use --device reference "
+         "(the store equals a --tensor-parallel 1 --device reference store; --device cpu has no split form)");
   if (a.max_tokens < 3) fail("--max-tokens must be at least 3 (see 'esmpipe embed --help')");
   if (a.max_residues < 1) fail("--max-residues must be positive (see 'esmpipe embed --help')");
   const int zstd_level = parse_zstd_level(a.compression);
@@ -253,13 +284,21 @@ int cmd_embed(int argc, char** argv) {
   store::install_stop_handlers();
   h5::init();
   const auto t_start = Clock::now();
+  // Collective; a rank count that is not a multiple of N (or a group across nodes) fails here,
+  // before the model is read. TP 1 gives one-rank groups and the loop below runs as before.
+  embed::parallel::TpGroup group = embed::parallel::make_tp_group(mpi::comm(), a.tensor_parallel);
+  TpGroupOwner group_owner{group};
+  const bool group_lead = group.tp_rank == 0;
+  if (group.tp_size > 1)
+    log::info0(str("tensor-parallel ", group.tp_size, ": ", group.num_groups, " group(s) of ", group.tp_size,
+                   " consecutive ranks; tp_rank 0 of each group takes batches and writes rows"));
 
   // The model first: a missing or broken checkpoint fails before any input is read.
   auto model = embed::Model::load(a.model);
   const auto& cfg = model->config();
   // The backend too: no GPU, no CUDA build or too little memory fail before a store is created.
   const int threads = a.threads > 0 ? a.threads : cli::default_threads();
-  auto backend = make_embed_backend(a, model, threads);
+  auto backend = make_embed_backend(a, model, threads, group);
   auto layers = embed::resolve_layers(layer_args, cfg.num_layers);
   std::vector<int> unique_layers;
   for (int k : layers)
@@ -281,6 +320,7 @@ int cmd_embed(int argc, char** argv) {
   o.zstd_level = zstd_level;
   o.device = a.device;
   if (a.device == "cuda") o.precision = a.precision;  // resume refuses a store of another precision
+  o.tensor_parallel = group.tp_size;                   // in the fingerprint on cuda only (layout.hpp)
 
   // An existing store without --resume/--overwrite is refused before the (long) length pass.
   on_root([&] {
@@ -350,7 +390,7 @@ int cmd_embed(int argc, char** argv) {
 
   store::WorkCounter counter(mpi::comm());
   store::StoreWriter writer(a.out, layout, o, mpi::comm(), a.sync_seconds);
-  Progress progress("embed", todo.size() / mpi::size(), "seq");
+  Progress progress("embed", todo.size() / group.num_groups, "seq");
   uint64_t my_tokens = 0, my_batches = 0, my_seqs = 0;
   double busy = 0, blocked = 0;
   // Test hook: tests that interrupt a running embed (Slurm requeue, signals) slow each batch down
@@ -365,12 +405,17 @@ int cmd_embed(int argc, char** argv) {
     auto t_loop = Clock::now();
     for (;;) {
       if (batch_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(batch_delay_ms));
-      if (store::stop_requested()) {
-        counter.stop_all();
-        break;
+      // A signal seen by any rank of the group stops the group at this batch boundary; its
+      // lead pushes the counter past the end so the other groups stop too.
+      int stop = store::stop_requested() ? 1 : 0;
+      if (group.tp_size > 1) MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, group.comm);
+      int64_t b = num_batches;
+      if (group_lead) {
+        if (stop) counter.stop_all();
+        else b = counter.next();
       }
-      int64_t b = counter.next();
-      if (b >= num_batches) break;
+      if (group.tp_size > 1) MPI_Bcast(&b, 1, MPI_INT64_T, 0, group.comm);
+      if (stop || b >= num_batches) break;
       auto tb = Clock::now();
       const auto& members = plan[b];
       std::vector<std::vector<int32_t>> tokens;
@@ -379,7 +424,15 @@ int cmd_embed(int argc, char** argv) {
         const uint64_t i = todo[m];
         tokens.push_back(embed::tokenize(residues.fetch(catalog.offset[i], uint32_t(layout.length[i])), a.max_residues, nullptr));
       }
-      auto outs = backend->forward(tokens, req);
+      auto outs = backend->forward(tokens, req);  // collective over the group when TP > 1
+      for (const auto& t : tokens) my_tokens += t.size();
+      my_batches += 1;
+      my_seqs += members.size();
+      progress.add(members.size());
+      if (!group_lead) {  // the lead writes the group's rows
+        busy += since(tb);
+        continue;
+      }
       store::Batch batch(members.size());
       for (size_t j = 0; j < members.size(); ++j) {
         auto& s = batch[j];
@@ -389,13 +442,9 @@ int cmd_embed(int argc, char** argv) {
         s.means = std::move(outs[j].means);
         s.logits = std::move(outs[j].logits);
         s.contacts = std::move(outs[j].contacts);
-        my_tokens += tokens[j].size();
       }
       busy += since(tb);
       blocked += writer.push(std::move(batch));
-      my_batches += 1;
-      my_seqs += members.size();
-      progress.add(members.size());
     }
     loop_seconds = since(t_loop);
     auto tw = Clock::now();
@@ -420,11 +469,11 @@ int cmd_embed(int argc, char** argv) {
   const bool complete = before + written == n;
   const bool interrupted = mpi::allreduce_max(uint64_t(store::stop_requested() ? 1 : 0)) == 1;
   const double wall = since(t_start);
-  std::string line = str(mpi::rank(), " ", my_batches, " ", my_seqs, " ", my_tokens, " ", busy, " ",
+  std::string line = str(mpi::rank(), " ", group.group, " ", my_batches, " ", my_seqs, " ", my_tokens, " ", busy, " ",
                          loop_seconds - busy + drain, " ", writer.stats().bytes, " ", writer.stats().write_seconds, " ", writer.stats().syncs);
   auto lines = mpi::gather_bytes(line);
   on_root([&] {
-    std::string report = "per-rank work (rank batches sequences tokens busy_s idle_s written_bytes write_s fsyncs):";
+    std::string report = "per-rank work (rank tp_group batches sequences tokens busy_s idle_s written_bytes write_s fsyncs):";
     for (const auto& l : lines) report += "\n  " + l;
     log::info(report);
     store::mark_complete(a.out, complete,

@@ -7,31 +7,59 @@
 // last the one-pass striped fill (StripedProfile::align: score, end cell and directions in one
 // fill, what clustering runs) against the score pass + scored fill it replaces.
 //
-// usage: sw_throughput [PAIRS=2000] [FASTA=data/mini-uniref/uniref90.fasta.gz]
+// usage: sw_throughput [PAIRS=2000] [FASTA=data/mini-uniref/uniref90.fasta.gz] [MEMBERSHIP]
+// Pairs are consecutive records (mostly unrelated proteins, as the filter sees them); with
+// MEMBERSHIP (a member<TAB>cluster TSV such as data/mini-uniref/membership.tsv.gz) they are
+// instead two members of one cluster: similar proteins, as clustering aligns them, where
+// vertical gaps run long and the traceback fill's F computation matters.
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <unordered_map>
 
 #include "align/sw_reference.hpp"
 #include "align/sw_simd.hpp"
+#include "io/byte_source.hpp"
 #include "io/fasta.hpp"
 
 using namespace esm::align;
 using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
-  const int pairs = argc > 1 ? std::atoi(argv[1]) : 2000;
+  int pairs = argc > 1 ? std::atoi(argv[1]) : 2000;
   const std::string path = argc > 2 ? argv[2] : "data/mini-uniref/uniref90.fasta.gz";
   const auto recs = esm::io::read_all(path);
   if (recs.size() < 2) return std::fprintf(stderr, "need proteins in %s\n", path.c_str()), 1;
+  // (query, target) record indices.
+  std::vector<std::pair<size_t, size_t>> picks;
+  if (argc > 3) {
+    std::unordered_map<std::string, size_t> index;
+    for (size_t r = 0; r < recs.size(); ++r) index[recs[r].id] = r;
+    std::string text;
+    char buf[1 << 16];
+    auto src = esm::io::open_compressed(argv[3], esm::io::detect_compression(argv[3]), nullptr, 0);
+    for (size_t n; (n = src->read(buf, sizeof buf)) > 0;) text.append(buf, n);
+    std::map<std::string, std::vector<size_t>> members;  // ordered: the same pairs every run
+    std::istringstream lines(text);
+    for (std::string member, cluster; std::getline(lines, member, '\t') && std::getline(lines, cluster);)
+      if (auto it = index.find(member); it != index.end()) members[cluster].push_back(it->second);
+    for (const auto& [cluster, m] : members)
+      for (size_t k = 1; k < m.size() && picks.size() < size_t(pairs); ++k) picks.emplace_back(m[0], m[k]);
+    if (picks.empty()) return std::fprintf(stderr, "no two members of one cluster in %s\n", argv[3]), 1;
+  } else {
+    for (int k = 0; k < pairs; ++k) picks.emplace_back((2 * k) % recs.size(), (2 * k + 1) % recs.size());
+  }
+  pairs = int(picks.size());
   const Scoring& sc = blosum62();
   std::vector<QueryProfile> q;
   std::vector<std::vector<uint8_t>> t;
   double cells = 0;
-  for (int k = 0; k < pairs; ++k) {
-    q.push_back(QueryProfile::build(recs[(2 * k) % recs.size()].seq, sc));
-    t.push_back(encode(recs[(2 * k + 1) % recs.size()].seq));
+  for (const auto& [a, b] : picks) {
+    q.push_back(QueryProfile::build(recs[a].seq, sc));
+    t.push_back(encode(recs[b].seq));
     cells += double(q.back().len) * t.back().size();
   }
   std::vector<int> ref(pairs);

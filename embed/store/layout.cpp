@@ -14,7 +14,9 @@ std::string StoreOptions::fingerprint() const {
              ";compression=", zstd_level ? "zstd:" + std::to_string(zstd_level) : "none",
              ";device=", device,
              // Only cuda has a precision; cpu stores keep the fingerprint they always had.
-             device == "cuda" ? ";precision=" + precision : std::string());
+             device == "cuda" ? ";precision=" + precision : std::string(),
+             // Only cuda TP > 1 changes values (see layout.hpp); other stores keep their text.
+             device == "cuda" && tensor_parallel > 1 ? ";tensor_parallel=" + std::to_string(tensor_parallel) : std::string());
 }
 
 uint64_t chunk_rows_for(uint64_t row_bytes, uint64_t extent) {

@@ -17,6 +17,10 @@ struct StoreOptions {
   int zstd_level = 0;       // 0: no compression (contiguous datasets, independent writes)
   std::string device;       // backends differ in rounding, so a store is made by one of them
   std::string precision;    // --device cuda only (bf16, fp16, fp32): changes the values too
+  // --tensor-parallel: on cuda NCCL sums the row-parallel partials in its own order, so N > 1
+  // changes the last bits and is part of the set; on cpu/reference the split gives the N = 1
+  // bytes (tests/store/tp_test.sh), so the option is left out there and any N may resume.
+  int tensor_parallel = 1;
 
   // Canonical text stored as the `options` attribute and compared on --resume.
   std::string fingerprint() const;

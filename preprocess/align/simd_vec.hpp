@@ -13,6 +13,10 @@ namespace esm::align::detail {
 #define ESM_SSE41 __attribute__((target("sse4.1")))
 #define ESM_AVX2 __attribute__((target("avx2")))
 
+// A lane shift's penalty as a 16-bit lane value: subtracting 0xFFFF (saturating) clears a lane,
+// which is what a penalty beyond 16 bits does to a value clamped at 0.
+inline uint16_t clamp16(int v) { return uint16_t(std::min(v, 0xFFFF)); }
+
 struct Sse41 {
   using T = __m128i;
   static constexpr int lanes = 8;
@@ -30,6 +34,13 @@ struct Sse41 {
   ESM_SSE41 static T or_(T a, T b) { return _mm_or_si128(a, b); }
   ESM_SSE41 static T and_(T a, T b) { return _mm_and_si128(a, b); }
   ESM_SSE41 static T shift_up(T a) { return _mm_slli_si128(a, 2); }
+  // out[k] = max over d >= 0 of a[k - d] - d * step (saturating): a value carried down the lanes,
+  // losing `step` per lane, in log2(lanes) shift-and-max steps.
+  ESM_SSE41 static T carry_scan(T a, int step) {
+    a = max(a, subs(_mm_slli_si128(a, 2), set1(clamp16(step))));
+    a = max(a, subs(_mm_slli_si128(a, 4), set1(clamp16(2 * step))));
+    return max(a, subs(_mm_slli_si128(a, 8), set1(clamp16(4 * step))));
+  }
   // The low byte of every lane (values < 256), as `lanes` consecutive bytes.
   ESM_SSE41 static void store_bytes(uint8_t* p, T v) {
     _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(v, v));
@@ -64,6 +75,14 @@ struct Avx2 {
   // Lane k -> k+1 across the two 128-bit halves: [0, lo] then byte-align with the input.
   ESM_AVX2 static T shift_up(T a) {
     return _mm256_alignr_epi8(a, _mm256_permute2x128_si256(a, a, 0x08), 14);
+  }
+  // As Sse41::carry_scan; the shifts by 1, 2, 4 lanes cross the halves as shift_up does, the
+  // shift by 8 is the [0, lo] permute itself.
+  ESM_AVX2 static T carry_scan(T a, int step) {
+    a = max(a, subs(shift_up(a), set1(clamp16(step))));
+    a = max(a, subs(_mm256_alignr_epi8(a, _mm256_permute2x128_si256(a, a, 0x08), 12), set1(clamp16(2 * step))));
+    a = max(a, subs(_mm256_alignr_epi8(a, _mm256_permute2x128_si256(a, a, 0x08), 8), set1(clamp16(4 * step))));
+    return max(a, subs(_mm256_permute2x128_si256(a, a, 0x08), set1(clamp16(8 * step))));
   }
   // packus works within 128-bit halves: bytes of lanes 0-7 land in qword 0, lanes 8-15 in
   // qword 2; the permute brings them together.

@@ -60,19 +60,17 @@ namespace {
         vf = V::max(V::subs(vf, vge), hgo);                                                  \
         vh = V::load(hload + s);                                                             \
       }                                                                                      \
-      /* Lazy F: carry vertical gaps across lane boundaries until they change nothing. */    \
-      vf = V::shift_up(vf);                                                                  \
-      int s = 0;                                                                             \
-      while (V::any_gt(vf, V::subs(V::load(hstore + s), vgo))) {                             \
+      /* Lazy F. vf: the gaps leaving each lane from within it; the scan carries them down  \
+         all lanes below at once, giving the exact F entering each lane (gap_open >=         \
+         gap_extend: a raised H opens no better than F extends), so the loop runs down the   \
+         lanes once and never wraps (similar sequences: gaps cross every lane). */          \
+      vf = V::carry_scan(V::shift_up(vf), seg_len * ge);                                     \
+      for (int s = 0; s < seg_len && V::any_gt(vf, V::subs(V::load(hstore + s), vgo)); ++s) { \
         const T h = V::max(V::load(hstore + s), vf);                                         \
         V::store(hstore + s, h);                                                             \
         vmax = V::max(vmax, h);                                                              \
         V::store(earr + s, V::max(V::load(earr + s), V::subs(h, vgo)));                      \
         vf = V::subs(vf, vge);                                                               \
-        if (++s == seg_len) {                                                                \
-          vf = V::shift_up(vf);                                                              \
-          s = 0;                                                                             \
-        }                                                                                    \
       }                                                                                      \
     }                                                                                        \
     return V::hmax(vmax);                                                                    \

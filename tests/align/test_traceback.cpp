@@ -237,6 +237,29 @@ TEST(Traceback, SimdLevelsRandomPairsAndGapCosts) {
   EXPECT_GT(compared, 600);
 }
 
+// Targets missing a long stretch of the query: in the columns after the cut, the vertical (F) gap
+// runs down several lanes, up to all of them, so F entering each lane comes from the carry across
+// lanes (the fills' max-scan) rather than from within the lane.
+TEST(Traceback, SimdLevelsLongVerticalGaps) {
+  if (simd_levels().empty()) GTEST_SKIP() << "CPU without SSE4.1: only the scalar path runs";
+  std::mt19937 rng(2718);
+  const std::string letters = "ACDEFGHIKLMNPQRSTVWY";
+  std::vector<uint8_t> dir;
+  int compared = 0;
+  for (int k = 0; k < 48; ++k) {
+    Scoring sc = blosum62();
+    sc.gap_open = k % 3 == 0 ? 11 : (k % 3 == 1 ? 5 : 2);
+    sc.gap_extend = k % 4 == 3 ? 2 : 1;
+    const int ql = 60 + int(rng() % 900);
+    const std::string q = random_protein(rng, ql, letters);
+    const int cut = int(rng() % (ql / 4)), gap = 10 + int(rng() % (ql * 7 / 10));
+    const std::string t = q.substr(0, cut) + q.substr(std::min(ql, cut + gap));
+    compared += compare_levels(q, mutate(rng, t, 0.1, letters), sc, dir);
+    compared += compare_levels(q, t + random_protein(rng, 40, letters) + q.substr(0, ql / 3), sc, dir);
+  }
+  EXPECT_GT(compared, 150);
+}
+
 TEST(Traceback, SimdLevelsLowComplexityAndRepeats) {
   if (simd_levels().empty()) GTEST_SKIP() << "CPU without SSE4.1: only the scalar path runs";
   Scoring nobias = blosum62();

@@ -114,6 +114,16 @@ TEST(Layout, FingerprintNamesEveryByteChangingOption) {
   b = a;
   b.precision = "fp16";
   EXPECT_EQ(a.fingerprint(), b.fingerprint());
+  // --tensor-parallel: part of the set on cuda only (NCCL reorders the sums); cpu/reference TP
+  // gives the TP=1 bytes, so a cpu store may be resumed with another N.
+  b = a;
+  b.tensor_parallel = 2;
+  EXPECT_EQ(a.fingerprint(), b.fingerprint());
+  d = c;
+  d.tensor_parallel = 2;
+  EXPECT_NE(c.fingerprint(), d.fingerprint());
+  d.tensor_parallel = 1;
+  EXPECT_EQ(c.fingerprint(), d.fingerprint());
 }
 
 class LockTest : public ::testing::Test {
