@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "core/error.hpp"
 #include "core/options.hpp"
 
@@ -14,7 +16,11 @@ struct Parsed {
   po::variables_map vm;
 };
 Parsed run(std::vector<std::string> args, const std::string& ini_text) {
-  auto dir = std::filesystem::temp_directory_path() / "esm_options_test";
+  // One directory per test and process: ctest runs these cases in parallel (-j), and a shared
+  // c.ini let one case parse another's file.
+  const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
+  auto dir = std::filesystem::temp_directory_path() /
+             ("esm_options_test_" + std::string(t ? t->name() : "x") + "_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto ini = dir / "c.ini";
   std::ofstream(ini) << ini_text;
