@@ -96,7 +96,7 @@ const Scoring& blosum62() {
 
 const std::array<double, 20>& background() { return kBackground; }
 
-std::vector<float> composition_bias(const std::vector<uint8_t>& q, const Scoring& s) {
+std::vector<float> composition_bias_reference(const std::vector<uint8_t>& q, const Scoring& s) {
   const int n = int(q.size());
   constexpr int kHalfWindow = 20;
   std::vector<float> bias(n);
@@ -109,6 +109,37 @@ std::vector<float> composition_bias(const std::vector<uint8_t>& q, const Scoring
     float delta = float(sum) / -float(hi - lo);
     for (int a = 0; a < 20; ++a) delta += float(kBackground[a] * row[a]);
     bias[i] = delta;
+  }
+  return bias;
+}
+
+// The same floats as composition_bias_reference: each position still adds the same 20 float
+// terms in the same order, but the terms come from a per-letter table and the positions are the
+// inner loop, so the additions of different positions overlap instead of forming one long
+// dependency chain per position (this was 7.7% of a clustering run, one build per center).
+std::vector<float> composition_bias(const std::vector<uint8_t>& q, const Scoring& s) {
+  const int n = int(q.size());
+  constexpr int kHalfWindow = 20;
+  std::vector<float> bias(n);
+  // The window's letter counts slide along; the window sum is then one short dot product.
+  std::array<int, kAlphabet> count{};
+  for (int j = 0; j < std::min(n, kHalfWindow); ++j) ++count[q[j]];
+  for (int i = 0; i < n; ++i) {
+    if (i + kHalfWindow - 1 < n && i > 0) ++count[q[i + kHalfWindow - 1]];
+    if (i - kHalfWindow - 1 >= 0) --count[q[i - kHalfWindow - 1]];
+    const auto& row = s.matrix[q[i]];
+    const int lo = std::max(0, i - kHalfWindow), hi = std::min(n, i + kHalfWindow);
+    int sum = 0;
+    for (int c = 0; c < kAlphabet; ++c) sum += count[c] * row[c];
+    sum -= row[q[i]];
+    bias[i] = float(sum) / -float(hi - lo);
+  }
+  std::array<std::array<float, kAlphabet>, 20> term;  // [a][letter]: p_a S(letter, a)
+  for (int a = 0; a < 20; ++a)
+    for (int c = 0; c < kAlphabet; ++c) term[a][c] = float(kBackground[a] * s.matrix[c][a]);
+  for (int a = 0; a < 20; ++a) {
+    const float* t = term[a].data();
+    for (int i = 0; i < n; ++i) bias[i] += t[q[i]];
   }
   return bias;
 }

@@ -40,6 +40,8 @@ const std::array<double, 20>& background();  // BLOSUM62 background frequencies
 //   -mean_{j in window, j != i} S(q_i, q_j) + sum_a p_a S(q_i, a)
 // over the window [i-20, i+20) clipped to the sequence (the divisor counts position i).
 std::vector<float> composition_bias(const std::vector<uint8_t>& query, const Scoring& s);
+// The plain per-position loop the fast version above must match bit for bit (tests compare).
+std::vector<float> composition_bias_reference(const std::vector<uint8_t>& query, const Scoring& s);
 
 // Karlin-Altschul statistics for BLOSUM62 11/1 with ALP's finite-size correction.
 struct Statistics {

@@ -135,7 +135,8 @@ int cmd_cluster(int argc, char** argv) {
   log::info("rank ", mpi::rank(), ": ", records.size(), " sequences, ", stats.kmers, " k-mer tuples, ", stats.pairs,
             " candidate pairs, ", stats.aligned, " aligned, ", stats.accepted, " accepted; k-mers ",
             stats.seconds_kmers, " s, pairs ", stats.seconds_pairs, " s, fetch ", stats.seconds_fetch, " s, greedy ",
-            stats.seconds_greedy, " s (", stats.rounds, " rounds)");
+            stats.seconds_greedy, " s (", stats.rounds, " rounds; aligning ", stats.seconds_verify,
+            " s, waiting in exchanges ", stats.seconds_wait, " s)");
 
   uint64_t clusters = cluster::write_cluster_tsv(out, records, part, rep_of);
   if (!reps.empty()) cluster::write_representatives(reps, records, part, rep_of);

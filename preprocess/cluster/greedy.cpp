@@ -1,10 +1,12 @@
 #include "cluster/greedy.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 
 #include "cluster/exchange.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/mpi_env.hpp"
 
 namespace esm::cluster {
@@ -16,6 +18,10 @@ enum : uint8_t { kUndecided = 0, kRep = 1, kMember = 2 };
 // The greedy order: longest first, then input order.
 bool precedes(uint32_t len_a, uint64_t gid_a, uint32_t len_b, uint64_t gid_b) {
   return len_a != len_b ? len_a > len_b : gid_a < gid_b;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 struct StatusMessage {
@@ -98,7 +104,13 @@ std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Par
   std::vector<uint32_t> task_node;
   for (;;) {
     ++stats.rounds;
+    const auto round_start = std::chrono::steady_clock::now();
+    const uint64_t aligned_before = stats.aligned;
+    double round_verify = 0;
+    uint64_t steps = 0;
     std::vector<uint32_t> decided_now;
+    // Steps run in lockstep on all ranks (verify may be collective: balanced_verify.hpp) until
+    // no rank can decide anything more this round.
     for (bool progress = true; progress;) {
       progress = false;
       tasks.clear();
@@ -122,8 +134,11 @@ std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Par
           progress = true;
         }
       }
+      const auto t0 = std::chrono::steady_clock::now();
+      std::vector<uint8_t> ok = verify(tasks);
+      round_verify += seconds_since(t0);
+      ++steps;
       if (!tasks.empty()) {
-        std::vector<uint8_t> ok = verify(tasks);
         stats.aligned += tasks.size();
         for (size_t i = 0; i < tasks.size(); ++i) {
           uint32_t u = task_node[i];
@@ -140,7 +155,10 @@ std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Par
       }
       undecided.erase(std::remove_if(undecided.begin(), undecided.end(), [&](uint32_t u) { return status[u] != kUndecided; }),
                       undecided.end());
+      if (nranks > 1) progress = mpi::allreduce_max(uint64_t(progress)) != 0;
     }
+    const double round_local = seconds_since(round_start);
+    const auto wait_start = std::chrono::steady_clock::now();
     // Tell the ranks that wait for them which of our sequences were decided this round.
     std::vector<std::vector<StatusMessage>> outbox(nranks);
     for (uint32_t u : decided_now)
@@ -151,7 +169,14 @@ std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Par
       if (it == remote.end() || *it != m.gid) fail("internal: status for sequence ", m.gid, " nobody asked for");
       remote_status[size_t(it - remote.begin())] = uint8_t(m.status);
     }
-    if (mpi::allreduce_sum(uint64_t(undecided.size())) == 0) break;
+    const uint64_t left = mpi::allreduce_sum(uint64_t(undecided.size()));
+    const double round_wait = seconds_since(wait_start);
+    stats.seconds_verify += round_verify;
+    stats.seconds_wait += round_wait;
+    log::debug("greedy round ", stats.rounds, ": aligned ", stats.aligned - aligned_before, " pairs in ", steps,
+               " steps, ", round_verify, " s, local work ", round_local, " s, exchange ", round_wait, " s; ", left,
+               " sequences undecided");
+    if (left == 0) break;
   }
   return rep;
 }

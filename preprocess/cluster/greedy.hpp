@@ -28,9 +28,11 @@ namespace esm::cluster {
 
 struct GreedyStats {
   uint64_t rounds = 0, aligned = 0, accepted = 0;
+  double seconds_verify = 0, seconds_wait = 0;  // aligning; in the round's collectives
 };
 
-// Aligns a batch of (center, member) pairs; ok[i] for pairs[i].
+// Aligns a batch of (center, member) pairs; ok[i] for pairs[i]. greedy_assign calls it the same
+// number of times on every rank (empty batches included), so it may be collective.
 using BatchVerifier = std::function<std::vector<uint8_t>(const std::vector<Pair>& pairs)>;
 
 // Collective. lens: lengths of this rank's sequences (global indexes part.first(rank) + i);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <numeric>
 
+#include "cluster/balanced_verify.hpp"
 #include "cluster/greedy.hpp"
 #include "cluster/kmer_groups.hpp"
 #include "cluster/sequence_fetch.hpp"
@@ -57,7 +58,7 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
   std::vector<uint32_t> lens(seqs.size());
   for (size_t i = 0; i < seqs.size(); ++i) lens[i] = uint32_t(seqs[i].size());
   Progress progress("aligning candidate pairs", stats.pairs, "pairs");
-  BatchVerifier verify = [&](const std::vector<Pair>& batch) {
+  LocalVerifier align_here = [&](const std::vector<Pair>& batch, const SequenceLookup& residues) {
     // Sorted by center so each thread builds a center's profile once.
     std::vector<size_t> idx(batch.size());
     std::iota(idx.begin(), idx.end(), 0);
@@ -66,9 +67,13 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
     });
     std::vector<Pair> sorted(batch.size());
     for (size_t i = 0; i < idx.size(); ++i) sorted[i] = batch[idx[i]];
-    auto res = align_pairs(sorted, residues_of, residues_of, options.search, stats.residues, options.threads);
+    auto res = align_pairs(sorted, residues, residues, options.search, stats.residues, options.threads);
     std::vector<uint8_t> ok(batch.size());
     for (size_t i = 0; i < idx.size(); ++i) ok[idx[i]] = res[i].accepted;
+    return ok;
+  };
+  BatchVerifier verify = [&](const std::vector<Pair>& batch) {
+    std::vector<uint8_t> ok = verify_balanced(batch, residues_of, align_here);
     progress.add(batch.size());
     return ok;
   };
@@ -79,6 +84,8 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
   stats.aligned = g.aligned;
   stats.accepted = g.accepted;
   stats.rounds = g.rounds;
+  stats.seconds_verify = g.seconds_verify;
+  stats.seconds_wait = g.seconds_wait;
   stats.seconds_greedy = since(t0);
   return rep;
 }

@@ -28,6 +28,7 @@ struct ClusterStats {
   uint64_t kmers = 0, pairs = 0;         // this rank: k-mer tuples owned, candidate pairs held
   uint64_t aligned = 0, accepted = 0, rounds = 0;
   double seconds_kmers = 0, seconds_pairs = 0, seconds_fetch = 0, seconds_greedy = 0;
+  double seconds_verify = 0, seconds_wait = 0;  // of seconds_greedy: aligning; in the rounds' collectives
 };
 
 // Collective. seqs: this rank's sequences, global indexes part.first(rank) + i. Returns the

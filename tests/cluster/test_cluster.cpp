@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -176,4 +177,27 @@ TEST(ClusterAssign, BestIdentityWinsAndTiesGoToTheLowestRepresentative) {
   EXPECT_EQ(a[1].rep, 2);  // itself among the reps
   EXPECT_EQ(a[2].rep, 0);  // a fragment of the unrelated protein: covered member, 100% identity
   EXPECT_NE(membership_method(uniref_membership_params()).find("min_seq_id 0.5"), std::string::npos);
+}
+
+// The per-center profile build's composition bias: the reordered loop must give the plain
+// loop's floats exactly (the profile rounds them, so any difference could change a score).
+TEST(ClusterProfile, CompositionBiasEqualsReferenceBitwise) {
+  const auto& scoring = esm::align::blosum62();
+  size_t checked = 0;
+  for (std::string_view s : every_nth(7, 2000)) {
+    const auto codes = esm::align::encode(s);
+    const auto fast = esm::align::composition_bias(codes, scoring);
+    const auto ref = esm::align::composition_bias_reference(codes, scoring);
+    ASSERT_EQ(fast.size(), ref.size());
+    for (size_t i = 0; i < fast.size(); ++i)
+      ASSERT_EQ(std::memcmp(&fast[i], &ref[i], sizeof(float)), 0) << "sequence " << s.substr(0, 20) << " position " << i;
+    ++checked;
+  }
+  EXPECT_GT(checked, 1000u);
+  std::mt19937 rng(7);  // every letter code, including X/B/Z/U/O's, and short sequences
+  for (int k = 0; k < 200; ++k) {
+    std::vector<uint8_t> codes(1 + rng() % 100);
+    for (auto& c : codes) c = uint8_t(rng() % esm::align::kAlphabet);
+    EXPECT_EQ(esm::align::composition_bias(codes, scoring), esm::align::composition_bias_reference(codes, scoring));
+  }
 }

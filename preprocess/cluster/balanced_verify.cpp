@@ -1,0 +1,139 @@
+#include "cluster/balanced_verify.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <string>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "core/mpi_env.hpp"
+
+namespace esm::cluster {
+
+namespace {
+
+uint64_t pair_cost(size_t center_len, size_t member_len) { return uint64_t(center_len) * member_len + center_len + member_len + 1; }  // >= 1: no zero total
+
+template <typename T>
+void put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+template <typename T>
+T take(const std::string& in, size_t& at) {
+  if (at + sizeof(T) > in.size()) fail("internal: truncated pair message");
+  T v;
+  std::memcpy(&v, in.data() + at, sizeof v);
+  at += sizeof v;
+  return v;
+}
+
+}  // namespace
+
+std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const SequenceLookup& residues,
+                                     const LocalVerifier& verify) {
+  const int nranks = mpi::size(), me = mpi::rank();
+  if (nranks == 1) return verify(batch, residues);
+
+  // Each pair goes to the rank whose equal share of the total cost holds the pair's midpoint,
+  // pairs laid out in rank order: only the excess of a loaded rank moves, to its neighbours.
+  std::vector<uint64_t> cost(batch.size());
+  uint64_t mine = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    cost[i] = pair_cost(residues(batch[i].center).size(), residues(batch[i].member).size());
+    mine += cost[i];
+  }
+  const std::vector<uint64_t> totals = mpi::allgather(mine);
+  unsigned __int128 total = 0, at = 0;
+  for (int r = 0; r < nranks; ++r) {
+    if (r < me) at += totals[r];
+    total += totals[r];
+  }
+  // Walked in center order, so a center's pairs mostly stay together: one profile build, and
+  // its residues sent once.
+  std::vector<size_t> order(batch.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return batch[a].center != batch[b].center ? batch[a].center < batch[b].center : batch[a].member < batch[b].member;
+  });
+  std::vector<std::vector<size_t>> to(nranks);  // batch indexes sent to each rank (own included)
+  for (size_t i : order) {
+    const unsigned __int128 mid = 2 * at + cost[i];  // twice the midpoint
+    to[std::min<size_t>(nranks - 1, size_t(mid * nranks / (2 * total)))].push_back(i);
+    at += cost[i];
+  }
+
+  // Moved pairs with the residues of their distinct sequences.
+  std::vector<std::string> send(nranks);
+  for (int r = 0; r < nranks; ++r) {
+    if (r == me || to[r].empty()) continue;
+    std::vector<uint64_t> gids;
+    put<uint64_t>(send[r], to[r].size());
+    for (size_t i : to[r]) {
+      put<uint64_t>(send[r], batch[i].center);
+      put<uint64_t>(send[r], batch[i].member);
+      gids.push_back(batch[i].center);
+      gids.push_back(batch[i].member);
+    }
+    std::sort(gids.begin(), gids.end());
+    gids.erase(std::unique(gids.begin(), gids.end()), gids.end());
+    put<uint64_t>(send[r], gids.size());
+    for (uint64_t g : gids) {
+      std::string_view s = residues(g);
+      put<uint64_t>(send[r], g);
+      put<uint64_t>(send[r], s.size());
+      send[r].append(s);
+    }
+  }
+  std::vector<std::string> recv = mpi::alltoall_bytes(send);
+
+  std::unordered_map<uint64_t, std::string_view> visiting;  // residues of moved-in pairs
+  std::vector<Pair> work;
+  for (size_t i : to[me]) work.push_back(batch[i]);
+  std::vector<size_t> from_count(nranks, 0);
+  for (int r = 0; r < nranks; ++r) {
+    if (recv[r].empty()) continue;
+    size_t pos = 0;
+    const uint64_t n = take<uint64_t>(recv[r], pos);
+    for (uint64_t k = 0; k < n; ++k) {
+      Pair p;
+      p.center = take<uint64_t>(recv[r], pos);
+      p.member = take<uint64_t>(recv[r], pos);
+      work.push_back(p);
+    }
+    from_count[r] = n;
+    const uint64_t nseq = take<uint64_t>(recv[r], pos);
+    for (uint64_t k = 0; k < nseq; ++k) {
+      const uint64_t g = take<uint64_t>(recv[r], pos);
+      const uint64_t len = take<uint64_t>(recv[r], pos);
+      if (pos + len > recv[r].size()) fail("internal: truncated pair message");
+      visiting.emplace(g, std::string_view(recv[r].data() + pos, len));
+      pos += len;
+    }
+  }
+  auto lookup = [&](uint64_t gid) -> std::string_view {
+    auto it = visiting.find(gid);
+    return it != visiting.end() ? it->second : residues(gid);
+  };
+  const std::vector<uint8_t> ok_work = verify(work, lookup);
+
+  // Decisions: own pairs directly, moved-in ones back to their rank (in the order received).
+  std::vector<uint8_t> ok(batch.size(), 0);
+  size_t w = 0;
+  for (size_t i : to[me]) ok[i] = ok_work[w++];
+  std::vector<std::string> reply(nranks);
+  for (int r = 0; r < nranks; ++r) {
+    reply[r].assign(reinterpret_cast<const char*>(ok_work.data() + w), from_count[r]);
+    w += from_count[r];
+  }
+  const std::vector<std::string> back = mpi::alltoall_bytes(reply);
+  for (int r = 0; r < nranks; ++r) {
+    if (r == me) continue;
+    if (back[r].size() != to[r].size()) fail("internal: rank ", r, " decided ", back[r].size(), " of ", to[r].size(), " pairs");
+    for (size_t k = 0; k < to[r].size(); ++k) ok[to[r][k]] = uint8_t(back[r][k]);
+  }
+  return ok;
+}
+
+}  // namespace esm::cluster
