@@ -9,7 +9,8 @@
 # extracted with blastdbcmd from ncbi-blast+; scripts/packages/bench.txt).
 # BENCH_META_SCALING=0 skips the 1-rank runs on meta (a loaded machine); BENCH_META_SAMPLE sets
 # how many of its member-representative pairs the exact aligner re-checks (default 5000).
-# Prints one block per set with both wall times and their ratio.
+# Prints one block per set with both wall times and their ratio, and what the identity gate
+# changes (a 1 rank x 2 threads run with --identity-gate 0: every candidate pair aligned).
 set -euo pipefail
 build=$(cd "${1:?usage: run_bench.sh BUILD_DIR [mini|meta|all]}" && pwd)
 which_sets=${2:-all}
@@ -41,12 +42,17 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
   local t_mm; t_mm=$(elapsed "$t")
   rm -rf "$work/$name.mmtmp"
 
-  local t_t2=0 t_r1=0
+  local t_t2=0 t_r1=0 t_g0=0
   if [ "$scaling" = 1 ]; then
     t=$(now)
     "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.t2.tsv" "${params[@]}" \
         --threads 2 --log-level warn 2> "$work/$name.t2.log"
     t_t2=$(elapsed "$t")
+
+    t=$(now)
+    "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.g0.tsv" "${params[@]}" \
+        --identity-gate 0 --threads 2 --log-level warn 2> "$work/$name.g0.log"
+    t_g0=$(elapsed "$t")
 
     t=$(now)
     "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.r1.tsv" "${params[@]}" \
@@ -59,6 +65,7 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
       --reps "$work/$name.reps.fasta" --threads 1 --log-level info 2> "$work/$name.r2.log"
   local t_r2; t_r2=$(elapsed "$t")
   grep -E 'rank [0-9]+: .* candidate pairs' "$work/$name.r2.log" | sed 's/^/  /' || true
+  [ "$scaling" = 1 ] && { "$pairs_tool" "${params[@]}" ${sample:+--sample $sample} "$in" "$in" "$work/$name.g0.tsv" | tail -1 | sed 's/^/  gate off: /'; } || true
 
   local same="not run (no 1-rank runs)"
   if [ "$scaling" = 1 ]; then
@@ -76,6 +83,9 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
   if [ "$scaling" = 1 ]; then
     printf '  esmpipe cluster, 1 rank x 2 threads    %8.2f s   speed-up vs linclust %.2fx   CPU %s s\n' \
         "$t_t2" "$(awk -v a="$t_mm" -v b="$t_t2" 'BEGIN{print a/b}')" "$(cpu_s "$work/$name.t2.log")"
+    printf '  same, --identity-gate 0 (align all)    %8.2f s   %d clusters   speed-up vs linclust %.2fx   CPU %s s   gate saves %.2fx\n' \
+        "$t_g0" "$(clusters "$work/$name.g0.tsv")" "$(awk -v a="$t_mm" -v b="$t_g0" 'BEGIN{print a/b}')" "$(cpu_s "$work/$name.g0.log")" \
+        "$(awk -v a="$t_g0" -v b="$t_t2" 'BEGIN{print a/b}')"
     printf '  esmpipe cluster, 1 rank x 1 thread     %8.2f s   peak RSS %s MiB   CPU %s s\n' "$t_r1" \
         "$(peak_rss "$work/$name.r1.log")" "$(cpu_s "$work/$name.r1.log")"
   fi

@@ -46,6 +46,21 @@ float sequence_identity(int mode, int nident, int alnlen, int qlen, int tlen) {
   }
 }
 
+double required_identities(const SearchParams& p, int qlen, int tlen) {
+  const double shorter = std::min(qlen, tlen), longer = std::max(qlen, tlen);
+  switch (p.seq_id_mode) {
+    case 1: return p.min_seq_id * shorter;
+    case 2: return p.min_seq_id * longer;
+  }
+  // seq-id-mode 0: identity is over alignment columns, which span at least the covered part.
+  switch (p.cov_mode) {
+    case 0: return p.min_seq_id * p.coverage * longer;
+    case 1: return p.min_seq_id * p.coverage * tlen;
+    case 2: return p.min_seq_id * p.coverage * qlen;
+  }
+  return 0;  // cov-modes 3..5 constrain lengths only: an alignment may be short
+}
+
 bool accept(const SearchParams& p, Hit& h) {
   const float id = sequence_identity(p.seq_id_mode, h.nident, h.alnlen, h.qlen, h.tlen);
   h.fident = id;

@@ -33,6 +33,17 @@ bool can_be_covered(const SearchParams& p, int qlen, int tlen);
 bool has_coverage(const SearchParams& p, int qlen, int tlen, int qspan, int tspan);
 float sequence_identity(int seq_id_mode, int nident, int alnlen, int qlen, int tlen);
 
+// The identical residue pairs any accepted alignment of these lengths must contain, from the
+// identity and coverage rules alone (0 when the rules give no bound: cov-mode 3..5 with
+// seq-id-mode 0, or zero coverage/identity). seq-id-mode 0: min_seq_id x the columns the
+// coverage rule forces (cov-mode 0: c x longer, 1: c x tlen, 2: c x qlen); modes 1/2:
+// min_seq_id x shorter/longer length. The identity gates (filter, clustering) scale with it.
+double required_identities(const SearchParams& p, int qlen, int tlen);
+
+// Below this --min-seq-id the identity gates are off: at low identity mismatches eat the
+// ungapped score (the lowest true filter hit fell to 0.42 per required identity at 0.3).
+inline constexpr double kIdentityGateMinSeqId = 0.4;
+
 // Fills fident and decides: E-value, identity and coverage rules together.
 bool accept(const SearchParams& p, Hit& hit);
 

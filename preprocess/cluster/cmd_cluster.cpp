@@ -91,6 +91,10 @@ int cmd_cluster(int argc, char** argv) {
       (",e", po::value(&co.search.evalue)->default_value(1e-3), "maximum E-value (against the whole input)")
       ("kmers-per-seq", po::value(&co.kmers.per_seq)->default_value(25), "k-mers kept per sequence (more finds more pairs, costs linearly)")
       ("kmer-len,k", po::value(&kmer_len)->default_value("auto"), "k-mer length in the 12-letter reduced alphabet (5..17) or auto")
+      ("identity-gate", po::value(&co.identity_gate)->default_value(cluster::kDefaultIdentityGate, "3.0"),
+       "reject a candidate pair unaligned when the ungapped segments on its 3 diagonals with most shared 3-mers sum to less "
+       "than this many half bits per identical residue the rules require (a heuristic like linclust's ungapped prefilter: "
+       "it can only drop pairs, never accept one); 0: align every candidate. Off below --min-seq-id 0.4")
       ("threads", po::value(&co.threads)->default_value(0), "threads per rank (0: this rank's share of the cores)")
       ("overwrite", po::bool_switch(&overwrite), "replace existing outputs");
   po::variables_map vm;
@@ -112,6 +116,7 @@ int cmd_cluster(int argc, char** argv) {
     if (co.kmers.k < 5 || co.kmers.k > 17) fail("-k ", co.kmers.k, ": must be between 5 and 17");
   }
   if (co.kmers.per_seq < 1 || co.kmers.per_seq > 1000) fail("--kmers-per-seq ", co.kmers.per_seq, ": must be between 1 and 1000");
+  if (!(co.identity_gate >= 0)) fail("--identity-gate ", co.identity_gate, ": must be >= 0");
   if (co.threads < 0) fail("--threads ", co.threads, ": must be >= 0");
   if (co.threads == 0) co.threads = cli::default_threads();
   if (!reps.empty() && reps == out) fail("--reps and --out name the same file '", out, "'");
@@ -133,7 +138,8 @@ int cmd_cluster(int argc, char** argv) {
   cluster::ClusterStats stats;
   std::vector<uint64_t> rep_of = cluster::linclust(seqs, part, co, stats);
   log::info("rank ", mpi::rank(), ": ", records.size(), " sequences, ", stats.kmers, " k-mer tuples, ", stats.pairs,
-            " candidate pairs, ", stats.aligned, " aligned, ", stats.accepted, " accepted; k-mers ",
+            " candidate pairs, ", stats.aligned, " decided (", stats.gated, " by the identity gate), ", stats.accepted,
+            " accepted; k-mers ",
             stats.seconds_kmers, " s, pairs ", stats.seconds_pairs, " s, fetch ", stats.seconds_fetch, " s, greedy ",
             stats.seconds_greedy, " s (", stats.rounds, " rounds; aligning ", stats.seconds_verify,
             " s, waiting in exchanges ", stats.seconds_wait, " s)");

@@ -6,6 +6,7 @@
 
 #include "cluster/balanced_verify.hpp"
 #include "cluster/greedy.hpp"
+#include "cluster/identity_gate.hpp"
 #include "cluster/kmer_groups.hpp"
 #include "cluster/sequence_fetch.hpp"
 #include "cluster/verify.hpp"
@@ -73,7 +74,17 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
     return ok;
   };
   BatchVerifier verify = [&](const std::vector<Pair>& batch) {
-    std::vector<uint8_t> ok = verify_balanced(batch, residues_of, align_here);
+    // Gated pairs are rejected here, on the member's rank; the rest are balanced and aligned.
+    const std::vector<uint8_t> pass = identity_gate(batch, residues_of, options.search, options.identity_gate,
+                                                    options.threads);
+    std::vector<Pair> kept;
+    for (size_t i = 0; i < batch.size(); ++i)
+      if (pass[i]) kept.push_back(batch[i]);
+    stats.gated += batch.size() - kept.size();
+    const std::vector<uint8_t> kept_ok = verify_balanced(kept, residues_of, align_here);
+    std::vector<uint8_t> ok(batch.size(), 0);
+    for (size_t i = 0, k = 0; i < batch.size(); ++i)
+      if (pass[i]) ok[i] = kept_ok[k++];
     progress.add(batch.size());
     return ok;
   };

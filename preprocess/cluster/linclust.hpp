@@ -4,7 +4,8 @@
 //      each (center, member) candidate pair to the rank that holds the member;
 //   3. those ranks fetch the centers' residues once from their owners;
 //   4. the distributed greedy (greedy.hpp) decides representatives longest-first, aligning a
-//      pair with the identity engine only when its center is a representative.
+//      pair with the identity engine only when its center is a representative and the pair
+//      passes the identity gate (identity_gate.hpp).
 // Memory per rank is linear in its share of sequences (docs/ARCHITECTURE.md, Clustering).
 #pragma once
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "align/search_params.hpp"
+#include "cluster/identity_gate.hpp"
 #include "cluster/kmer_select.hpp"
 #include "cluster/partition.hpp"
 
@@ -21,12 +23,16 @@ struct ClusterOptions {
   align::SearchParams search{0.5, 0.8, 1e-3, 1, 0};
   KmerParams kmers;
   int threads = 1;
+  // Half bits of ungapped diagonal score per required identical residue below which a pair is
+  // rejected unaligned (identity_gate.hpp); 0 aligns every candidate.
+  double identity_gate = kDefaultIdentityGate;
 };
 
 struct ClusterStats {
   uint64_t sequences = 0, residues = 0;  // whole job
   uint64_t kmers = 0, pairs = 0;         // this rank: k-mer tuples owned, candidate pairs held
   uint64_t aligned = 0, accepted = 0, rounds = 0;
+  uint64_t gated = 0;  // of aligned: rejected by the identity gate without an alignment
   double seconds_kmers = 0, seconds_pairs = 0, seconds_fetch = 0, seconds_greedy = 0;
   double seconds_verify = 0, seconds_wait = 0;  // of seconds_greedy: aligning; in the rounds' collectives
 };

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "align/aligner.hpp"
+#include "align/diagonal_score.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 
@@ -79,41 +80,12 @@ IdentityFilter::IdentityFilter(std::vector<io::FastaRecord> targets, align::Sear
 
 IdentityFilter::~IdentityFilter() = default;
 
-double required_identities(const align::SearchParams& p, int qlen, int tlen) {
-  const double shorter = std::min(qlen, tlen), longer = std::max(qlen, tlen);
-  switch (p.seq_id_mode) {
-    case 1: return p.min_seq_id * shorter;
-    case 2: return p.min_seq_id * longer;
-  }
-  // seq-id-mode 0: identity is over alignment columns, which span at least the covered part.
-  switch (p.cov_mode) {
-    case 0: return p.min_seq_id * p.coverage * longer;
-    case 1: return p.min_seq_id * p.coverage * tlen;
-    case 2: return p.min_seq_id * p.coverage * qlen;
-  }
-  return 0;  // cov-modes 3..5 constrain lengths only: an alignment may be short
-}
-
 int identity_gate_score(const align::SearchParams& p, const FilterOptions& o, int min_ungapped, int qlen,
                         int tlen) {
-  if (o.identity_gate <= 0 || p.min_seq_id < kIdentityGateMinSeqId) return min_ungapped;
-  return std::max(min_ungapped, int(std::ceil(o.identity_gate * required_identities(p, qlen, tlen))));
+  if (o.identity_gate <= 0 || p.min_seq_id < align::kIdentityGateMinSeqId) return min_ungapped;
+  return std::max(min_ungapped, int(std::ceil(o.identity_gate * align::required_identities(p, qlen, tlen))));
 }
 
-namespace {
-
-// Best ungapped local segment score on the diagonal i - j = diag (query profile scores).
-int ungapped_diagonal_score(const align::QueryProfile& q, const uint8_t* t, int tlen, int diag) {
-  int i = std::max(0, diag), j = i - diag;
-  int best = 0, run = 0;
-  for (; i < q.len && j < tlen; ++i, ++j) {
-    run = std::max(0, run + q.row(i)[t[j]]);
-    best = std::max(best, run);
-  }
-  return best;
-}
-
-}  // namespace
 
 std::vector<align::Hit> IdentityFilter::search(const std::vector<io::FastaRecord>& queries, bool all_hits) {
   const size_t nq = queries.size();
@@ -178,7 +150,7 @@ std::vector<align::Hit> IdentityFilter::search(const std::vector<io::FastaRecord
             if (w.tested_diag[t] == diag) continue;
             w.tested_diag[t] = diag;
             ++w.stats.candidates;
-            const int ungapped = ungapped_diagonal_score(qp, idx.codes(t), idx.length(t), diag);
+            const int ungapped = align::ungapped_diagonal_score(qp, idx.codes(t), idx.length(t), diag);
             if (ungapped < min_ungapped || !w.add_to_gate(t, diag, ungapped)) continue;
             state = kCandidate;
             ++w.stats.ungapped_pass;

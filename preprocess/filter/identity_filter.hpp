@@ -8,7 +8,7 @@
 //   3. ungapped gate   best ungapped segment on that diagonal >= min_ungapped_bits (MMseqs2: 15)
 //   4. identity gate   the ungapped scores of the target's distinct passing diagonals, summed,
 //                      >= identity_gate x the identical residues a true hit must have (see
-//                      required_identities); calibrated on real proteins, docs/PERFORMANCE.md
+//                      align::required_identities); calibrated on real proteins, docs/PERFORMANCE.md
 //   5. alignment       SIMD Smith-Waterman score vs the -e threshold, then the exact traceback
 //                      and the identity/coverage rules (align::Aligner)
 // Candidates are tried in target order and the query stops at its first accepted target, so
@@ -40,17 +40,6 @@ struct FilterOptions {
   // substitutions and up to 3% indels lose a hit from 1.0 on. 0.4 keeps >= 1.9x margin there.
   double identity_gate = 0.4;
 };
-
-// Below this --min-seq-id the identity gate is off: at low identity mismatches eat the ungapped
-// score (the lowest true hit fell to 0.42 per required identity at 0.3), so no factor is safe.
-inline constexpr double kIdentityGateMinSeqId = 0.4;
-
-// The identical residue pairs any accepted alignment of these lengths must contain, from the
-// identity and coverage rules alone (0 when the rules give no bound: cov-mode 3..5 with
-// seq-id-mode 0, or zero coverage/identity). seq-id-mode 0: min_seq_id x the columns the
-// coverage rule forces (cov-mode 0: c x longer, 1: c x tlen, 2: c x qlen); modes 1/2:
-// min_seq_id x shorter/longer length.
-double required_identities(const align::SearchParams& p, int qlen, int tlen);
 
 // The summed ungapped score (half bits) a target must reach before it is aligned; never below
 // min_ungapped (the single-diagonal gate), which is all that is left when the gate is off.

@@ -1,9 +1,13 @@
 // Known alignments, MMseqs2's rules and statistics.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "align/aligner.hpp"
+#include "align/diagonal_score.hpp"
+#include "real_proteins.hpp"
 
 using namespace esm::align;
 
@@ -172,4 +176,61 @@ TEST(Aligner, EvaluateAppliesAllRules) {
   Aligner strict(p, 100000);
   strict.set_query(q);
   EXPECT_FALSE(strict.evaluate(tc.data(), int(tc.size()), h));
+}
+
+// SharedDiagonals against a plain reference: every diagonal's shared 3-mers counted directly,
+// the top 3 by (count desc, diag asc), their best ungapped segments with BLOSUM62 summed.
+namespace {
+int shared_diagonals_reference(const std::vector<uint8_t>& q, const std::vector<uint8_t>& t) {
+  const int ql = int(q.size()), tl = int(t.size());
+  std::vector<std::pair<int, int>> counts;  // (-count, diag)
+  for (int d = -(tl - 1); d <= ql - 1; ++d) {
+    int c = 0;
+    for (int i = std::max(0, d); i + 3 <= ql && i - d + 3 <= tl; ++i) {
+      const int j = i - d;
+      bool same = true;
+      for (int k = 0; k < 3; ++k) same = same && q[i + k] < 20 && q[i + k] == t[j + k];
+      c += same;
+    }
+    if (c) counts.push_back({-c, d});
+  }
+  std::sort(counts.begin(), counts.end());
+  int sum = 0;
+  for (size_t k = 0; k < counts.size() && k < 3; ++k) {
+    const int d = counts[k].second;
+    int best = 0, run = 0;
+    for (int i = std::max(0, d); i < ql && i - d < tl; ++i) {
+      run = std::max(0, run + esm::align::blosum62().matrix[q[i]][t[i - d]]);
+      best = std::max(best, run);
+    }
+    sum += best;
+  }
+  return sum;
+}
+}  // namespace
+
+TEST(SharedDiagonals, EqualsPlainReference) {
+  auto real = read_real_proteins(60);
+  ASSERT_GE(real.size(), 60u);
+  std::mt19937 rng(7);
+  esm::align::SharedDiagonals sd;
+  int nonzero = 0;
+  for (size_t a = 0; a + 1 < real.size(); a += 2) {
+    auto q = esm::align::encode(real[a]);
+    sd.set_query(q.data(), int(q.size()));
+    // An unrelated protein, a mutated copy with an insertion, and a short piece of the query.
+    std::vector<std::vector<uint8_t>> targets{esm::align::encode(real[a + 1])};
+    auto mutated = q;
+    for (auto& c : mutated)
+      if (rng() % 4 == 0) c = uint8_t(rng() % 21);
+    mutated.insert(mutated.begin() + long(mutated.size() / 2), 7, uint8_t(5));
+    targets.push_back(mutated);
+    targets.emplace_back(q.begin() + long(q.size() / 3), q.begin() + long(q.size() / 3 + std::min<size_t>(q.size() / 3, 40)));
+    for (const auto& t : targets) {
+      const int got = sd.top_diagonals_score(t.data(), int(t.size()));
+      EXPECT_EQ(got, shared_diagonals_reference(q, t)) << "query " << a << " target length " << t.size();
+      nonzero += got > 0;
+    }
+  }
+  EXPECT_GT(nonzero, 40);
 }

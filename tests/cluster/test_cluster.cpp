@@ -14,6 +14,7 @@
 #include "align/aligner.hpp"
 #include "cluster/assign_members.hpp"
 #include "cluster/greedy.hpp"
+#include "cluster/identity_gate.hpp"
 #include "cluster/kmer_groups.hpp"
 #include "cluster/kmer_select.hpp"
 #include "cluster/linclust.hpp"
@@ -119,40 +120,61 @@ TEST(ClusterGreedy, LazyGreedyEqualsSerialGreedyOnRandomGraphs) {
 }
 
 // Real proteins: every candidate pair verified exhaustively with the exact scalar aligner, the
-// serial greedy over those, and linclust() (which aligns lazily with the fast path) must agree.
+// serial greedy over those, and linclust() (which aligns lazily with the fast path) must agree;
+// with the identity gate on, the serial greedy runs over the exactly accepted pairs the gate
+// lets through.
 TEST(ClusterGreedy, LinclustEqualsSerialGreedyOverExactlyVerifiedPairs) {
   // The first records: UniRef90 clusters come largest first, and large families have many
   // UniRef90 representatives, so this slice is rich in homologs.
   auto seqs = every_nth(1, 1200);
-  ClusterOptions opt;
-  opt.threads = 2;
-  auto part = single_partition(seqs.size());
-  ClusterStats stats;
-  auto rep = linclust(seqs, part, opt, stats);
+  for (double gate : {0.0, kDefaultIdentityGate}) {
+    ClusterOptions opt;
+    opt.threads = 2;
+    opt.identity_gate = gate;
+    auto part = single_partition(seqs.size());
+    ClusterStats stats;
+    auto rep = linclust(seqs, part, opt, stats);
 
-  auto tuples = route_kmers({SequenceSet{seqs, 0, 0, {}}}, opt.kmers, 1);
-  auto cand = center_pairs(tuples);
-  cand = route_pairs_to_members(cand, part);
-  uint64_t residues = 0;
-  for (auto s : seqs) residues += s.size();
-  esm::align::Aligner al(opt.search, residues);
-  std::vector<Pair> accepted;
-  std::vector<uint32_t> lens;
-  for (auto s : seqs) lens.push_back(uint32_t(s.size()));
-  for (const Pair& p : cand) {
-    al.set_query(seqs[p.center]);
-    auto codes = esm::align::encode(seqs[p.member]);
-    esm::align::Hit hit;
-    if (al.evaluate(codes.data(), int(codes.size()), hit, /*use_fast=*/false)) accepted.push_back(p);
+    auto tuples = route_kmers({SequenceSet{seqs, 0, 0, {}}}, opt.kmers, 1);
+    auto cand = center_pairs(tuples);
+    cand = route_pairs_to_members(cand, part);
+    const auto pass = identity_gate(cand, [&](uint64_t g) { return seqs[g]; }, opt.search, gate, 2);
+    uint64_t residues = 0;
+    for (auto s : seqs) residues += s.size();
+    esm::align::Aligner al(opt.search, residues);
+    std::vector<Pair> accepted;
+    std::vector<uint32_t> lens;
+    for (auto s : seqs) lens.push_back(uint32_t(s.size()));
+    size_t exact = 0, gated_true = 0;
+    for (size_t k = 0; k < cand.size(); ++k) {
+      const Pair& p = cand[k];
+      al.set_query(seqs[p.center]);
+      auto codes = esm::align::encode(seqs[p.member]);
+      esm::align::Hit hit;
+      if (!al.evaluate(codes.data(), int(codes.size()), hit, /*use_fast=*/false)) continue;
+      ++exact;
+      if (pass[k]) accepted.push_back(p);
+      else ++gated_true;
+    }
+    auto expect = greedy_reference(lens, accepted);
+    EXPECT_EQ(rep, expect) << "identity gate " << gate;
+    size_t clusters = 0;
+    for (size_t i = 0; i < rep.size(); ++i) clusters += rep[i] == i;
+    EXPECT_LT(clusters, seqs.size());  // the subset does contain homologs
+    EXPECT_LE(stats.aligned, cand.size());
+    const size_t gated = std::count(pass.begin(), pass.end(), 0);
+    if (gate == 0) {
+      EXPECT_EQ(gated, 0u);
+      EXPECT_EQ(stats.gated, 0u);
+    } else {
+      EXPECT_GT(gated, cand.size() / 20);  // the gate does reject candidates here...
+      EXPECT_LE(gated_true, exact / 200);  // ...but almost never a pair the rules accept
+    }
+    std::printf("subset, gate %.1f: %zu sequences, %zu clusters, %zu candidate pairs (%zu gated, %zu of %zu accepted "
+                "pairs among them), %llu decided lazily (%llu by the gate)\n",
+                gate, seqs.size(), clusters, cand.size(), gated, gated_true, exact, (unsigned long long)stats.aligned,
+                (unsigned long long)stats.gated);
   }
-  auto expect = greedy_reference(lens, accepted);
-  EXPECT_EQ(rep, expect);
-  size_t clusters = 0;
-  for (size_t i = 0; i < rep.size(); ++i) clusters += rep[i] == i;
-  EXPECT_LT(clusters, seqs.size());  // the subset does contain homologs
-  EXPECT_LE(stats.aligned, cand.size());
-  std::printf("subset: %zu sequences, %zu clusters, %zu candidate pairs, %llu aligned lazily\n", seqs.size(), clusters,
-              cand.size(), (unsigned long long)stats.aligned);
 }
 
 TEST(ClusterAssign, BestIdentityWinsAndTiesGoToTheLowestRepresentative) {

@@ -141,20 +141,20 @@ TEST(IdentityFilter, StricterThresholdsRemoveFewer) {
 
 TEST(IdentityGate, RequiredIdentitiesFollowTheRules) {
   align::SearchParams p;  // 0.5 identity over >= 0.8 of both: at least 0.4 x the longer length
-  EXPECT_DOUBLE_EQ(filter::required_identities(p, 100, 120), 48);
+  EXPECT_DOUBLE_EQ(align::required_identities(p, 100, 120), 48);
   p.cov_mode = 1;  // target covered
-  EXPECT_DOUBLE_EQ(filter::required_identities(p, 100, 120), 48);
-  EXPECT_DOUBLE_EQ(filter::required_identities(p, 120, 100), 40);
+  EXPECT_DOUBLE_EQ(align::required_identities(p, 100, 120), 48);
+  EXPECT_DOUBLE_EQ(align::required_identities(p, 120, 100), 40);
   p.cov_mode = 2;  // query covered
-  EXPECT_DOUBLE_EQ(filter::required_identities(p, 100, 120), 40);
+  EXPECT_DOUBLE_EQ(align::required_identities(p, 100, 120), 40);
   for (int mode : {3, 4, 5}) {  // length rules only: no bound
     p.cov_mode = mode;
-    EXPECT_EQ(filter::required_identities(p, 100, 120), 0) << mode;
+    EXPECT_EQ(align::required_identities(p, 100, 120), 0) << mode;
   }
   p.seq_id_mode = 1;  // identical / shorter length, whatever the coverage
-  EXPECT_DOUBLE_EQ(filter::required_identities(p, 100, 120), 50);
+  EXPECT_DOUBLE_EQ(align::required_identities(p, 100, 120), 50);
   p.seq_id_mode = 2;
-  EXPECT_DOUBLE_EQ(filter::required_identities(p, 100, 120), 60);
+  EXPECT_DOUBLE_EQ(align::required_identities(p, 100, 120), 60);
 }
 
 TEST(IdentityGate, ThresholdNeverBelowTheUngappedGateAndOffWhereUnsafe) {

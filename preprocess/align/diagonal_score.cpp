@@ -1,0 +1,76 @@
+#include "align/diagonal_score.hpp"
+
+#include <algorithm>
+
+namespace esm::align {
+
+namespace {
+
+// The 3-mer starting at s, or -1 when it holds X or another non-standard code.
+inline int word_at(const uint8_t* s) {
+  if (s[0] >= 20 || s[1] >= 20 || s[2] >= 20) return -1;
+  return (s[0] * 20 + s[1]) * 20 + s[2];
+}
+
+}  // namespace
+
+int ungapped_diagonal_score(const QueryProfile& q, const uint8_t* t, int tlen, int diag) {
+  int i = std::max(0, diag), j = i - diag;
+  int best = 0, run = 0;
+  for (; i < q.len && j < tlen; ++i, ++j) {
+    run = std::max(0, run + q.row(i)[t[j]]);
+    best = std::max(best, run);
+  }
+  return best;
+}
+
+void SharedDiagonals::set_query(const uint8_t* codes, int len, const Scoring& scoring) {
+  q_ = codes, qlen_ = len, scoring_ = &scoring;
+  head_.assign(kWords + 1, 0);
+  for (int i = 0; i + 3 <= len; ++i)
+    if (int w = word_at(codes + i); w >= 0) ++head_[w + 1];
+  for (int w = 0; w < kWords; ++w) head_[w + 1] += head_[w];
+  pos_.resize(head_[kWords]);
+  fill_.assign(head_.begin(), head_.end() - 1);
+  for (int i = 0; i + 3 <= len; ++i)
+    if (int w = word_at(codes + i); w >= 0) pos_[fill_[w]++] = uint32_t(i);
+}
+
+int SharedDiagonals::segment_score(const uint8_t* t, int tlen, int diag) const {
+  int i = std::max(0, diag), j = i - diag;
+  int best = 0, run = 0;
+  for (; i < qlen_ && j < tlen; ++i, ++j) {
+    run = std::max(0, run + scoring_->matrix[q_[i]][t[j]]);
+    best = std::max(best, run);
+  }
+  return best;
+}
+
+int SharedDiagonals::top_diagonals_score(const uint8_t* t, int tlen, int diagonals) {
+  const size_t span = size_t(qlen_) + size_t(tlen);
+  if (count_.size() < span) count_.resize(span, 0);
+  touched_.clear();
+  for (int j = 0; j + 3 <= tlen; ++j) {
+    const int w = word_at(t + j);
+    if (w < 0) continue;
+    for (uint32_t k = head_[w]; k < head_[w + 1]; ++k) {
+      const uint32_t d = pos_[k] + uint32_t(tlen - 1 - j);  // diag + tlen - 1
+      if (count_[d]++ == 0) touched_.push_back(d);
+    }
+  }
+  // The best `diagonals` by (count desc, diag asc), by insertion into a short sorted list.
+  std::vector<uint32_t>& best = best_;
+  best.clear();
+  auto better = [&](uint32_t a, uint32_t b) { return count_[a] != count_[b] ? count_[a] > count_[b] : a < b; };
+  for (uint32_t d : touched_) {
+    if (int(best.size()) == diagonals && !better(d, best.back())) continue;
+    if (int(best.size()) == diagonals) best.pop_back();
+    best.insert(std::upper_bound(best.begin(), best.end(), d, better), d);
+  }
+  int sum = 0;
+  for (uint32_t d : best) sum += segment_score(t, tlen, int(d) - (tlen - 1));
+  for (uint32_t d : touched_) count_[d] = 0;
+  return sum;
+}
+
+}  // namespace esm::align
