@@ -25,15 +25,19 @@ int ungapped_diagonal_score(const QueryProfile& q, const uint8_t* t, int tlen, i
 }
 
 void SharedDiagonals::set_query(const uint8_t* codes, int len, const Scoring& scoring) {
+  if (first_.empty()) first_.assign(kWords, kNone);
+  for (uint32_t w : words_) first_[w] = kNone;  // only the previous query's words were set
   q_ = codes, qlen_ = len, scoring_ = &scoring;
-  head_.assign(kWords + 1, 0);
-  for (int i = 0; i + 3 <= len; ++i)
-    if (int w = word_at(codes + i); w >= 0) ++head_[w + 1];
-  for (int w = 0; w < kWords; ++w) head_[w + 1] += head_[w];
-  pos_.resize(head_[kWords]);
-  fill_.assign(head_.begin(), head_.end() - 1);
-  for (int i = 0; i + 3 <= len; ++i)
-    if (int w = word_at(codes + i); w >= 0) pos_[fill_[w]++] = uint32_t(i);
+  words_.clear();
+  next_.assign(size_t(std::max(0, len)), kNone);
+  // Chains per word in ascending position: built backwards, each position points at the next.
+  for (int i = len - 3; i >= 0; --i) {
+    const int w = word_at(codes + i);
+    if (w < 0) continue;
+    if (first_[w] == kNone) words_.push_back(uint32_t(w));
+    next_[i] = first_[w];
+    first_[w] = uint32_t(i);
+  }
 }
 
 int SharedDiagonals::segment_score(const uint8_t* t, int tlen, int diag) const {
@@ -53,8 +57,8 @@ int SharedDiagonals::top_diagonals_score(const uint8_t* t, int tlen, int diagona
   for (int j = 0; j + 3 <= tlen; ++j) {
     const int w = word_at(t + j);
     if (w < 0) continue;
-    for (uint32_t k = head_[w]; k < head_[w + 1]; ++k) {
-      const uint32_t d = pos_[k] + uint32_t(tlen - 1 - j);  // diag + tlen - 1
+    for (uint32_t i = first_[w]; i != kNone; i = next_[i]) {
+      const uint32_t d = i + uint32_t(tlen - 1 - j);  // diag + tlen - 1
       if (count_[d]++ == 0) touched_.push_back(d);
     }
   }

@@ -32,9 +32,10 @@ class SharedDiagonals {
   const uint8_t* q_ = nullptr;
   int qlen_ = 0;
   const Scoring* scoring_ = nullptr;
-  std::vector<uint32_t> head_;      // [kWords + 1] CSR offsets into pos_
-  std::vector<uint32_t> pos_;       // query positions of each 3-mer, ascending
-  std::vector<uint32_t> fill_;
+  static constexpr uint32_t kNone = UINT32_MAX;
+  // Query positions of each 3-mer as chains: first_[word], then next_[position]. Only the
+  // words of the current query are set (words_), so a new query costs O(its length).
+  std::vector<uint32_t> first_, next_, words_;
   std::vector<uint32_t> count_;     // shared 3-mers per diagonal (index diag + tlen - 1)
   std::vector<uint32_t> touched_;   // diagonals with a count, to reset
   std::vector<uint32_t> best_;

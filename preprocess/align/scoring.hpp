@@ -23,6 +23,8 @@ inline constexpr char kLetters[] = "ARNDCQEGHILKMFPSTWYVX";
 // Residue letters (upper or lower case) to codes 0..20.
 std::vector<uint8_t> encode(std::string_view residues);
 uint8_t encode_letter(char c);
+// encode() into a caller's buffer (reused across calls: no allocation per sequence).
+void encode_into(std::string_view residues, std::vector<uint8_t>& out);
 
 struct Scoring {
   std::array<std::array<int8_t, kAlphabet>, kAlphabet> matrix;  // half-bit units
@@ -42,6 +44,11 @@ const std::array<double, 20>& background();  // BLOSUM62 background frequencies
 std::vector<float> composition_bias(const std::vector<uint8_t>& query, const Scoring& s);
 // The plain per-position loop the fast version above must match bit for bit (tests compare).
 std::vector<float> composition_bias_reference(const std::vector<uint8_t>& query, const Scoring& s);
+// What the query profile uses: each value above rounded half away from zero (in float, as
+// MMseqs2 rounds). Computed in double from the window sum and a per-letter sum of the background
+// terms, which gives the same integer except within 1e-3 of a rounding boundary, where the
+// position is recomputed with the float additions above (tests compare against the reference).
+std::vector<int> composition_bias_rounded(const std::vector<uint8_t>& query, const Scoring& s);
 
 // Karlin-Altschul statistics for BLOSUM62 11/1 with ALP's finite-size correction.
 struct Statistics {

@@ -49,9 +49,9 @@ std::vector<Assignment> assign_to_representatives(const std::vector<std::string_
     if (mpi::allreduce_sum(uint64_t(todo.seqs.size())) == 0) break;
     std::vector<KmerTuple> tuples =
         route_kmers({std::move(todo), SequenceSet{reps, first_rep, 1, {}}}, options.passes[pass], threads);
-    std::vector<Pair> pairs = representative_pairs(tuples, options.max_reps_per_group);
+    std::vector<Pair> pairs = representative_pairs(tuples, options.max_reps_per_group, threads);
     std::vector<KmerTuple>().swap(tuples);
-    pairs = route_pairs_to_members(pairs, member_part);
+    pairs = route_pairs_to_members(pairs, member_part, threads);
 
     std::vector<uint64_t> wanted;
     wanted.reserve(pairs.size());

@@ -141,7 +141,7 @@ int cmd_cluster(int argc, char** argv) {
             " candidate pairs, ", stats.aligned, " decided (", stats.gated, " by the identity gate), ", stats.accepted,
             " accepted; k-mers ",
             stats.seconds_kmers, " s, pairs ", stats.seconds_pairs, " s, fetch ", stats.seconds_fetch, " s, greedy ",
-            stats.seconds_greedy, " s (", stats.rounds, " rounds; aligning ", stats.seconds_verify,
+            stats.seconds_greedy, " s (", stats.rounds, " rounds; aligning ", stats.seconds_verify, " s with the identity gate's ", stats.seconds_gate,
             " s, waiting in exchanges ", stats.seconds_wait, " s)");
 
   uint64_t clusters = cluster::write_cluster_tsv(out, records, part, rep_of);

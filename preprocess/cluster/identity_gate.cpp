@@ -38,12 +38,11 @@ std::vector<uint8_t> identity_gate(const std::vector<Pair>& pairs, const Sequenc
       const int64_t qlen = int64_t(residues(p.center).size()), tlen = int64_t(m.size());
       if (qlen * tlen < kGateMinCells) continue;
       if (w.loaded != p.center) {
-        w.center = align::encode(residues(p.center));
+        align::encode_into(residues(p.center), w.center);
         w.diagonals.set_query(w.center.data(), int(w.center.size()));
         w.loaded = p.center;
       }
-      w.member.resize(m.size());
-      for (size_t j = 0; j < m.size(); ++j) w.member[j] = align::encode_letter(m[j]);
+      align::encode_into(m, w.member);
       const double need = gate * align::required_identities(params, int(qlen), int(tlen));
       pass[order[k]] = w.diagonals.top_diagonals_score(w.member.data(), int(tlen)) >= need;
     }

@@ -1,6 +1,7 @@
 #include "cluster/kmer_groups.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 
 #include "cluster/exchange.hpp"
@@ -13,12 +14,14 @@ namespace {
 
 // Group order: by k-mer, then longest first, then set (representatives before members of equal
 // length), then global index. Fully determined by the inputs, whatever rank sent what.
-bool group_order(const KmerTuple& a, const KmerTuple& b) {
-  if (a.code != b.code) return a.code < b.code;
-  if (a.len != b.len) return a.len > b.len;
-  if (a.set != b.set) return a.set > b.set;
-  return a.gid < b.gid;
-}
+struct GroupOrder {
+  bool operator()(const KmerTuple& a, const KmerTuple& b) const {
+    if (a.code != b.code) return a.code < b.code;
+    if (a.len != b.len) return a.len > b.len;
+    if (a.set != b.set) return a.set > b.set;
+    return a.gid < b.gid;
+  }
+};
 
 }  // namespace
 
@@ -57,8 +60,8 @@ std::vector<KmerTuple> route_kmers(const std::vector<SequenceSet>& sets, const K
   return exchange(outbox);
 }
 
-std::vector<Pair> center_pairs(std::vector<KmerTuple>& tuples) {
-  std::sort(tuples.begin(), tuples.end(), group_order);
+std::vector<Pair> center_pairs(std::vector<KmerTuple>& tuples, int threads) {
+  parallel_sort(tuples.begin(), tuples.end(), GroupOrder{}, threads);
   std::vector<Pair> pairs;
   for (size_t b = 0, e; b < tuples.size(); b = e) {
     e = b + 1;
@@ -68,8 +71,8 @@ std::vector<Pair> center_pairs(std::vector<KmerTuple>& tuples) {
   return pairs;
 }
 
-std::vector<Pair> representative_pairs(std::vector<KmerTuple>& tuples, int max_reps) {
-  std::sort(tuples.begin(), tuples.end(), group_order);
+std::vector<Pair> representative_pairs(std::vector<KmerTuple>& tuples, int max_reps, int threads) {
+  parallel_sort(tuples.begin(), tuples.end(), GroupOrder{}, threads);
   std::vector<Pair> pairs;
   std::vector<uint64_t> reps;
   for (size_t b = 0, e; b < tuples.size(); b = e) {
@@ -86,16 +89,16 @@ std::vector<Pair> representative_pairs(std::vector<KmerTuple>& tuples, int max_r
   return pairs;
 }
 
-std::vector<Pair> route_pairs_to_members(std::vector<Pair>& pairs, const Partition& members) {
+std::vector<Pair> route_pairs_to_members(std::vector<Pair>& pairs, const Partition& members, int threads) {
   // Drop repeats before sending: a pair that shares several kept k-mers meets on several ranks,
   // but often on this one more than once too.
-  std::sort(pairs.begin(), pairs.end());
+  parallel_sort(pairs.begin(), pairs.end(), std::less<Pair>(), threads);
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   std::vector<std::vector<Pair>> outbox(mpi::size());
   for (const Pair& p : pairs) outbox[members.owner(p.member)].push_back(p);
   std::vector<Pair>().swap(pairs);
   std::vector<Pair> mine = exchange(outbox);
-  std::sort(mine.begin(), mine.end());
+  parallel_sort(mine.begin(), mine.end(), std::less<Pair>(), threads);
   mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
   return mine;
 }

@@ -44,15 +44,16 @@ struct SequenceSet {
 // all sets); returns the tuples this rank owns. `threads` threads select k-mers.
 std::vector<KmerTuple> route_kmers(const std::vector<SequenceSet>& sets, const KmerParams& params, int threads);
 
+// `threads`: threads for the sorts below.
 // Clustering: sorts the tuples (set 0 only) into groups and returns center -> member pairs.
-std::vector<Pair> center_pairs(std::vector<KmerTuple>& tuples);
+std::vector<Pair> center_pairs(std::vector<KmerTuple>& tuples, int threads = 1);
 
 // Assignment: in each group, every member (set 0) is paired with up to `max_reps` longest
 // representatives (set 1) of the group (ties: lowest index). Pair.center is a representative index.
-std::vector<Pair> representative_pairs(std::vector<KmerTuple>& tuples, int max_reps);
+std::vector<Pair> representative_pairs(std::vector<KmerTuple>& tuples, int max_reps, int threads = 1);
 
 // Collective: pairs sent to the rank that owns their member under `members`, then sorted and
 // de-duplicated there (a pair found through several k-mers is aligned once).
-std::vector<Pair> route_pairs_to_members(std::vector<Pair>& pairs, const Partition& members);
+std::vector<Pair> route_pairs_to_members(std::vector<Pair>& pairs, const Partition& members, int threads = 1);
 
 }  // namespace esm::cluster

@@ -38,9 +38,9 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
   stats.seconds_kmers = since(t0);
 
   t0 = std::chrono::steady_clock::now();
-  std::vector<Pair> pairs = center_pairs(tuples);
+  std::vector<Pair> pairs = center_pairs(tuples, options.threads);
   std::vector<KmerTuple>().swap(tuples);
-  pairs = route_pairs_to_members(pairs, part);
+  pairs = route_pairs_to_members(pairs, part, options.threads);
   stats.pairs = pairs.size();
   stats.seconds_pairs = since(t0);
 
@@ -75,8 +75,10 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
   };
   BatchVerifier verify = [&](const std::vector<Pair>& batch) {
     // Gated pairs are rejected here, on the member's rank; the rest are balanced and aligned.
+    const auto gate_start = std::chrono::steady_clock::now();
     const std::vector<uint8_t> pass = identity_gate(batch, residues_of, options.search, options.identity_gate,
                                                     options.threads);
+    stats.seconds_gate += since(gate_start);
     std::vector<Pair> kept;
     for (size_t i = 0; i < batch.size(); ++i)
       if (pass[i]) kept.push_back(batch[i]);

@@ -35,6 +35,7 @@ struct ClusterStats {
   uint64_t gated = 0;  // of aligned: rejected by the identity gate without an alignment
   double seconds_kmers = 0, seconds_pairs = 0, seconds_fetch = 0, seconds_greedy = 0;
   double seconds_verify = 0, seconds_wait = 0;  // of seconds_greedy: aligning; in the rounds' collectives
+  double seconds_gate = 0;                       // of seconds_verify: the identity gate
 };
 
 // Collective. seqs: this rank's sequences, global indexes part.first(rank) + i. Returns the

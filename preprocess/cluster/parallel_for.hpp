@@ -43,4 +43,25 @@ void parallel_for(size_t n, int threads, size_t chunk, Body body) {
   if (error) std::rethrow_exception(error);
 }
 
+// std::sort on `threads` threads: equal slices sorted in parallel, then merged. The result is
+// the unique sorted order when `less` is a strict total order (or equal elements are
+// identical), so it does not depend on the thread count.
+template <typename It, typename Less>
+void parallel_sort(It first, It last, Less less, int threads) {
+  const size_t n = size_t(last - first);
+  threads = std::max(1, std::min(threads, int(n / 65536)));
+  if (threads <= 1) {
+    std::sort(first, last, less);
+    return;
+  }
+  std::vector<size_t> cut(threads + 1);
+  for (int t = 0; t <= threads; ++t) cut[t] = n * size_t(t) / size_t(threads);
+  parallel_for(size_t(threads), threads, 1, [&](size_t b, size_t e, int) {
+    for (size_t t = b; t < e; ++t) std::sort(first + cut[t], first + cut[t + 1], less);
+  });
+  for (size_t width = 1; width < size_t(threads); width *= 2)
+    for (size_t t = 0; t + width < size_t(threads); t += 2 * width)
+      std::inplace_merge(first + cut[t], first + cut[t + width], first + cut[std::min(size_t(threads), t + 2 * width)], less);
+}
+
 }  // namespace esm::cluster

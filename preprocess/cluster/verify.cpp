@@ -27,8 +27,7 @@ std::vector<PairResult> align_pairs(const std::vector<Pair>& pairs, const Sequen
         loaded[t] = p.center;
       }
       std::string_view m = member(p.member);
-      codes.resize(m.size());
-      for (size_t j = 0; j < m.size(); ++j) codes[j] = align::encode_letter(m[j]);
+      align::encode_into(m, codes);
       align::Hit hit;
       results[i].accepted = al.evaluate_one_pass(codes.data(), int(codes.size()), hit);
       results[i].fident = hit.fident;
