@@ -45,6 +45,8 @@ struct Sse41 {
   ESM_SSE41 static void store_bytes(uint8_t* p, T v) {
     _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(v, v));
   }
+  // Bit 2k (and 2k + 1) set where lane k of a 0/-1 mask is set.
+  ESM_SSE41 static uint32_t lane_bits(T mask) { return uint32_t(_mm_movemask_epi8(mask)); }
   ESM_SSE41 static bool any_gt(T a, T b) {
     const T d = _mm_subs_epu16(a, b);
     return !_mm_testz_si128(d, d);
@@ -90,6 +92,7 @@ struct Avx2 {
     const T packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(v, v), 0x08);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(packed));
   }
+  ESM_AVX2 static uint32_t lane_bits(T mask) { return uint32_t(_mm256_movemask_epi8(mask)); }
   ESM_AVX2 static bool any_gt(T a, T b) {
     const T d = _mm256_subs_epu16(a, b);
     return !_mm256_testz_si256(d, d);

@@ -11,10 +11,16 @@
 //     which for similar sequences ran around every lane boundary in most columns;
 //  3. one pass over the segments: final H = max(H without F, F), F of the next position, and
 //     the bits: H's source, F's extend bit (from H and F of i-1), E's extend bit (from H and E
-//     of column j-1), E for column j+1, and per query position the running row maximum of H and
-//     the first column reaching it. The end cell, the first maximum in row-major order (smallest
-//     i, then smallest j), is then the smallest query position whose row maximum is the overall
-//     maximum, at the first column where that row reached it: no score pass is needed first.
+//     of column j-1), E for column j+1, and the column's maximum of H (in a register);
+//  4. the end cell, the first maximum in row-major order (smallest i, then smallest j), with no
+//     score pass first and no per-cell bookkeeping: H columns rotate through three buffers, and
+//     the column holding the best score so far is kept by not reusing its buffer. A column
+//     whose maximum beats the best is kept as it is (its row is found once, at the end, by
+//     scanning it); one that ties the best is scanned and kept only if its row is smaller (a
+//     later column in the same row keeps the earlier cell). Padding rows (i >= qlen) never hold
+//     a maximum that reaches the best so far: their profile entries are 0, below every real
+//     entry by bias >= 1, so each of their values is a real value of this or an earlier column
+//     minus bias, go or ge.
 //
 // Why the bits are the reference's although lanes are unsigned 16-bit saturating (values below 0
 // clamp to 0):
@@ -34,6 +40,7 @@
 //    lane-wise pass plus the cross-lane scan evaluate exactly. Gap costs outside
 //    gap_open >= gap_extend >= 1 take the scalar path.
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include "align/simd_vec.hpp"
@@ -47,22 +54,37 @@ using namespace detail;
 
 namespace {
 
-// Columns in `work` (each seg_len vectors): H of this and the previous column, E of this and
-// the previous column (the latter overwritten with E of the next), and per query position the
-// row maximum of H so far and the first column reaching it (column indices fit 16 bits:
-// tlen < 0xFFFF). `dir`: tlen * seg_len * lanes bytes.
+// Columns in `work` (each seg_len vectors): three H buffers (this column, the previous one, and
+// the kept best column or a spare), E of this and the previous column (the latter overwritten
+// with E of the next). `dir`: tlen * seg_len * lanes bytes. Returns the best score and its cell
+// (bi, bj; -1 when the best is 0).
 #define ESM_TRACE_KERNEL(NAME, V, ATTR)                                                           \
-  ATTR void NAME(const uint16_t* prof, int seg_len, const uint8_t* t, int tlen, uint16_t bias,     \
-                 int go, int ge, uint16_t* work, uint8_t* dir) {                                  \
+  ATTR int first_row_of(const V::T* col, int seg_len, uint16_t value) {                           \
+    const V::T v = V::set1(value);                                                                \
+    V::T any = V::zero();                                                                         \
+    for (int s = 0; s < seg_len; ++s) any = V::or_(any, V::eq(V::load(col + s), v));              \
+    const uint32_t bits = V::lane_bits(any);                                                      \
+    if (!bits) return INT32_MAX;                                                                  \
+    const int lane = __builtin_ctz(bits) / 2;                                                     \
+    int seg = 0;                                                                                  \
+    while (!((V::lane_bits(V::eq(V::load(col + seg), v)) >> (2 * lane)) & 1)) ++seg;              \
+    return lane * seg_len + seg;                                                                  \
+  }                                                                                               \
+  ATTR int NAME(const uint16_t* prof, int seg_len, const uint8_t* t, int tlen, uint16_t bias,      \
+                int go, int ge, uint16_t* work, uint8_t* dir, int& bi, int& bj) {                 \
     using T = V::T;                                                                               \
-    T* hcur = reinterpret_cast<T*>(work);                                                         \
-    T* hprev = hcur + seg_len;                                                                    \
-    T* ecur = hprev + seg_len;                                                                    \
+    T* buf[3] = {reinterpret_cast<T*>(work), reinterpret_cast<T*>(work) + seg_len,                \
+                 reinterpret_cast<T*>(work) + 2 * seg_len};                                       \
+    T* ecur = buf[2] + seg_len;                                                                   \
     T* eprev = ecur + seg_len;                                                                    \
-    T* rowmax = eprev + seg_len;                                                                  \
-    T* rowcol = rowmax + seg_len;                                                                 \
+    T* hcur = buf[0];                                                                             \
+    T* hprev = buf[1];                                                                            \
+    T* kept = nullptr;   /* the column holding the best score so far */                           \
+    int kept_row = -1;   /* its first row holding it; -1: not scanned yet */                      \
+    int best = 0;                                                                                 \
+    bi = bj = -1;                                                                                 \
     const T zero = V::zero();                                                                     \
-    for (int s = 0; s < 6 * seg_len; ++s) V::store(hcur + s, zero);                               \
+    for (int s = 0; s < 5 * seg_len; ++s) V::store(buf[0] + s, zero);                             \
     const T vgo = V::set1(uint16_t(go)), vge = V::set1(uint16_t(ge)), vbias = V::set1(bias);      \
     const T vlast = V::set1(clamp16((seg_len - 1) * ge)); /* F's decay down one lane */           \
     const T v1 = V::set1(kDiag), v2 = V::set1(kFromE), v3 = V::set1(kFromF);                      \
@@ -70,7 +92,8 @@ namespace {
     const T* P = reinterpret_cast<const T*>(prof);                                                \
     for (int j = 0; j < tlen; ++j) {                                                              \
       const T* pj = P + size_t(t[j]) * seg_len;                                                   \
-      std::swap(hcur, hprev);                                                                     \
+      hprev = hcur;                                                                               \
+      hcur = buf[0] != hprev && buf[0] != kept ? buf[0] : buf[1] != hprev && buf[1] != kept ? buf[1] : buf[2]; \
       /* 1. H without F, and F from within each lane only (ft: at the last segment). */          \
       T vft = zero, ft = zero;                                                                    \
       T diag = V::shift_up(V::load(hprev + seg_len - 1));                                         \
@@ -88,7 +111,7 @@ namespace {
       /* 3. Final H and F, and the bits. fext: F(i) extends F(i - 1) (computed with F(i)). */     \
       T fext = V::at_least(V::shift_up(V::subs(flast, vge)), V::shift_up(V::subs(hlast, vgo)));   \
       diag = V::shift_up(V::load(hprev + seg_len - 1));                                           \
-      const T vj = V::set1(uint16_t(j));                                                          \
+      T colmax = zero;                                                                            \
       uint8_t* dj = dir + size_t(j) * seg_len * V::lanes;                                         \
       for (int s = 0; s < seg_len; ++s) {                                                         \
         const T f = vf, h = V::max(V::load(hcur + s), f), e = V::load(ecur + s);                  \
@@ -102,17 +125,24 @@ namespace {
         V::store_bytes(dj + size_t(s) * V::lanes, V::or_(src, V::or_(V::and_(fext, vfext), eext))); \
         V::store(hcur + s, h);                                                                    \
         V::store(eprev + s, V::max(V::subs(e, vge), V::subs(h, vgo)));                            \
-        /* Strictly above the row maximum: a new first column (ties keep the earlier one). */    \
-        const T rm = V::load(rowmax + s);                                                         \
-        V::store(rowcol + s, V::select(V::eq(V::subs(h, rm), zero), V::load(rowcol + s), vj));    \
-        V::store(rowmax + s, V::max(rm, h));                                                      \
+        colmax = V::max(colmax, h);                                                               \
         const T f_ext = V::subs(f, vge), f_open = V::subs(h, vgo);                                \
         fext = V::at_least(f_ext, f_open);                                                        \
         vf = V::max(f_ext, f_open);                                                               \
         diag = left;                                                                              \
       }                                                                                           \
       std::swap(ecur, eprev);                                                                     \
+      /* 4. The end cell (see above). */                                                          \
+      if (V::any_gt(colmax, V::set1(uint16_t(best)))) {                                           \
+        best = V::hmax(colmax), kept = hcur, kept_row = -1, bj = j;                               \
+      } else if (best > 0 && V::any_gt(colmax, V::set1(uint16_t(best - 1)))) {                    \
+        if (kept_row < 0) kept_row = first_row_of(kept, seg_len, uint16_t(best));                 \
+        const int row = first_row_of(hcur, seg_len, uint16_t(best));                              \
+        if (row < kept_row) kept = hcur, kept_row = row, bj = j;                                  \
+      }                                                                                           \
     }                                                                                             \
+    if (best > 0) bi = kept_row >= 0 ? kept_row : first_row_of(kept, seg_len, uint16_t(best));    \
+    return best;                                                                                  \
   }
 
 ESM_TRACE_KERNEL(trace_sse41, Sse41, ESM_SSE41)
@@ -131,30 +161,23 @@ struct StripedDir {
 
 bool StripedProfile::trace_fallback(int tlen) const {
   const int go = scoring_->gap_open, ge = scoring_->gap_extend;
-  return level_ == SimdLevel::Scalar || tlen >= 0xFFFF || ge < 1 || go < ge;
+  // bias_ >= 1 keeps padding rows below the real maximum (the end-cell argument above).
+  return level_ == SimdLevel::Scalar || tlen >= 0xFFFF || ge < 1 || go < ge || bias_ < 1;
 }
 
 int StripedProfile::trace_fill(const uint8_t* t, int tlen, std::vector<uint8_t>& dir, int& bi, int& bj) const {
   const size_t cells = size_t(tlen) * seg_len_ * lanes_;
   if (dir.size() < cells) std::vector<uint8_t>(cells).swap(dir);  // exactly this size (see sw_align_scored)
-  const size_t columns = size_t(6) * seg_len_ * lanes_;
+  const size_t columns = size_t(5) * seg_len_ * lanes_;
   if (trace_work_.size() < columns + 16) trace_work_.assign(columns + 16, 0);
   uint16_t* w = trace_work_.data() + (32 - (reinterpret_cast<uintptr_t>(trace_work_.data()) & 31)) / 2 % 16;
   const uint16_t* p = data_.data() + offset_;
   const int go = scoring_->gap_open, ge = scoring_->gap_extend;
-  if (level_ == SimdLevel::Avx2)
-    trace_avx2(p, seg_len_, t, tlen, bias_, go, ge, w, dir.data());
-  else
-    trace_sse41(p, seg_len_, t, tlen, bias_, go, ge, w, dir.data());
-  // The end cell: the smallest query position whose row maximum is the overall one, at the
-  // first column reaching it.
-  const uint16_t* rowmax = w + size_t(4) * seg_len_ * lanes_;
-  const uint16_t* rowcol = rowmax + size_t(seg_len_) * lanes_;
-  auto at = [&](int i) { return size_t(i % seg_len_) * lanes_ + i / seg_len_; };
-  int best = 0;
-  bi = bj = -1;
-  for (int i = 0; i < query_->len; ++i)
-    if (rowmax[at(i)] > best) best = rowmax[at(i)], bi = i, bj = rowcol[at(i)];
+  const int best = level_ == SimdLevel::Avx2 ? trace_avx2(p, seg_len_, t, tlen, bias_, go, ge, w, dir.data(), bi, bj)
+                                             : trace_sse41(p, seg_len_, t, tlen, bias_, go, ge, w, dir.data(), bi, bj);
+  // (Where 16 bits saturated the caller falls back to the scalar fill and ignores the cell.)
+  if (best > 0 && bi >= query_->len && best + query_->max_score + bias_ < 0xFFFF)
+    fail("internal: striped traceback end cell in a padding row");
   return best;
 }
 
