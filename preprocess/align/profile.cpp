@@ -14,11 +14,11 @@ QueryProfile QueryProfile::build_codes(std::vector<uint8_t> codes, const Scoring
   p.codes = std::move(codes);
   p.len = int(p.codes.size());
   p.score.resize(size_t(p.len) * kAlphabet);
-  std::vector<int> bias;
-  if (s.composition_bias) bias = composition_bias_rounded(p.codes, s);
+  std::vector<float> bias;
+  if (s.composition_bias) bias = composition_bias(p.codes, s);
   int lo = 0, hi = 0;
   for (int i = 0; i < p.len; ++i) {
-    const int b = bias.empty() ? 0 : bias[i];
+    const int b = bias.empty() ? 0 : int(bias[i] < 0 ? bias[i] - 0.5f : bias[i] + 0.5f);
     for (int a = 0; a < kAlphabet; ++a) {
       const int v = s.matrix[p.codes[i]][a] + b;
       p.score[size_t(i) * kAlphabet + a] = int16_t(v);

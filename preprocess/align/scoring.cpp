@@ -150,36 +150,6 @@ std::vector<float> composition_bias(const std::vector<uint8_t>& q, const Scoring
   return bias;
 }
 
-std::vector<int> composition_bias_rounded(const std::vector<uint8_t>& q, const Scoring& s) {
-  const int n = int(q.size());
-  constexpr int kHalfWindow = 20;
-  std::array<double, kAlphabet> letter_terms{};  // sum_a p_a S(letter, a), each term as a float
-  for (int c = 0; c < kAlphabet; ++c)
-    for (int a = 0; a < 20; ++a) letter_terms[c] += double(float(kBackground[a] * s.matrix[c][a]));
-  std::vector<int> out(n);
-  std::array<int, kAlphabet> count{};
-  for (int j = 0; j < std::min(n, kHalfWindow); ++j) ++count[q[j]];
-  for (int i = 0; i < n; ++i) {
-    if (i + kHalfWindow - 1 < n && i > 0) ++count[q[i + kHalfWindow - 1]];
-    if (i - kHalfWindow - 1 >= 0) --count[q[i - kHalfWindow - 1]];
-    const auto& row = s.matrix[q[i]];
-    const int lo = std::max(0, i - kHalfWindow), hi = std::min(n, i + kHalfWindow);
-    int sum = 0;
-    for (int c = 0; c < kAlphabet; ++c) sum += count[c] * row[c];
-    sum -= row[q[i]];
-    const double v = double(sum) / -double(hi - lo) + letter_terms[q[i]];
-    const double a = std::fabs(v);
-    if (std::fabs(a - std::floor(a) - 0.5) > 1e-3) {
-      out[i] = int(v < 0 ? v - 0.5 : v + 0.5);
-      continue;
-    }
-    float delta = float(sum) / -float(hi - lo);  // near a boundary: the reference's floats
-    for (int b = 0; b < 20; ++b) delta += float(kBackground[b] * row[b]);
-    out[i] = int(delta < 0 ? delta - 0.5f : delta + 0.5f);
-  }
-  return out;
-}
-
 double Statistics::bit_score(int raw) const {
   return (kLambda * raw - std::log(kK)) / std::log(2.0);
 }

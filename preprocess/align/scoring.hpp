@@ -44,11 +44,6 @@ const std::array<double, 20>& background();  // BLOSUM62 background frequencies
 std::vector<float> composition_bias(const std::vector<uint8_t>& query, const Scoring& s);
 // The plain per-position loop the fast version above must match bit for bit (tests compare).
 std::vector<float> composition_bias_reference(const std::vector<uint8_t>& query, const Scoring& s);
-// What the query profile uses: each value above rounded half away from zero (in float, as
-// MMseqs2 rounds). Computed in double from the window sum and a per-letter sum of the background
-// terms, which gives the same integer except within 1e-3 of a rounding boundary, where the
-// position is recomputed with the float additions above (tests compare against the reference).
-std::vector<int> composition_bias_rounded(const std::vector<uint8_t>& query, const Scoring& s);
 
 // Karlin-Altschul statistics for BLOSUM62 11/1 with ALP's finite-size correction.
 struct Statistics {
