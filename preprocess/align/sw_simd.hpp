@@ -27,9 +27,9 @@ class StripedProfile {
   // could saturate, for very long targets and on SimdLevel::Scalar. `dir` is caller-owned and
   // reused; one byte per cell filled (tlen x query rounded up to the lanes).
   Alignment align_scored(const uint8_t* target, int tlen, int score, std::vector<uint8_t>& dir) const;
-  // The same alignment without knowing the score: one striped fill that also keeps each query
-  // position's row maximum and its first column, so the end cell (and the score) come out of
-  // the fill itself. For callers that trace back most pairs they score (clustering). Same
+  // The same alignment without knowing the score: one striped fill that also keeps the column
+  // holding the best score so far, so the end cell (and the score) come out of the fill
+  // itself. For callers that trace back most pairs they score (clustering). Same
   // fallbacks as align_scored, saturation being decided after the fill.
   Alignment align(const uint8_t* target, int tlen, std::vector<uint8_t>& dir) const;
   SimdLevel level() const { return level_; }
