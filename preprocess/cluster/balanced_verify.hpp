@@ -2,9 +2,12 @@
 // are those of its own members, and which of them are ready in a given round depends on the
 // data: measured on 200,000 metastudent proteins, 2 ranks had up to 1.7x different work in a
 // round and each waited for the other about 2-3 s of 14 s. Every rank passes its own batch;
-// pairs move by cost (center length x member length) so that each rank aligns an equal share,
-// the moved pairs travel with their residues, and the decisions come back to the pair's rank.
-// A pair's decision does not depend on which rank aligns it, so outputs do not change.
+// pairs are weighed (center length x member length, plus the center's profile build once) and
+// go to the rank whose range of center indexes they fall in, the ranges cut so that each rank
+// gets an equal share of the step's cost (or one proportional to its measured speed, see
+// RankSpeeds), so each center's profile is built on one rank only. Moved pairs travel with
+// their residues, and the decisions come back to the pair's rank. A pair's decision does not
+// depend on which rank aligns it, so outputs do not change.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -18,9 +21,18 @@ namespace esm::cluster {
 // Aligns pairs on this rank; `residues` resolves every center and member in them.
 using LocalVerifier = std::function<std::vector<uint8_t>(const std::vector<Pair>& pairs, const SequenceLookup& residues)>;
 
+// How fast each rank has aligned so far (cost units and nanoseconds of its verify calls, summed
+// over the steps). Ranks are not equally fast per unit of cost (measured on 2 ranks of one VM:
+// one 5% slower over a whole run), so once enough work is timed each rank's share of a step
+// follows its measured speed instead of being equal. Keep one per run, across the steps.
+struct RankSpeeds {
+  uint64_t cost_done = 0, nanoseconds = 0;  // this rank's, sent with the next step's totals
+};
+
 // Collective (all ranks, any batch sizes, empty included). residues: this rank's sequences and
 // the centers of its batch. Returns ok[i] for batch[i]. One rank: verify(batch, residues).
+// speeds: optional, see RankSpeeds; where pairs are aligned never changes the decisions.
 std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const SequenceLookup& residues,
-                                     const LocalVerifier& verify);
+                                     const LocalVerifier& verify, RankSpeeds* speeds = nullptr);
 
 }  // namespace esm::cluster

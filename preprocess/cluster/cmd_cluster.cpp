@@ -139,10 +139,10 @@ int cmd_cluster(int argc, char** argv) {
   std::vector<uint64_t> rep_of = cluster::linclust(seqs, part, co, stats);
   log::info("rank ", mpi::rank(), ": ", records.size(), " sequences, ", stats.kmers, " k-mer tuples, ", stats.pairs,
             " candidate pairs, ", stats.aligned, " decided (", stats.gated, " by the identity gate), ", stats.accepted,
-            " accepted; k-mers ",
-            stats.seconds_kmers, " s, pairs ", stats.seconds_pairs, " s, fetch ", stats.seconds_fetch, " s, greedy ",
-            stats.seconds_greedy, " s (", stats.rounds, " rounds; aligning ", stats.seconds_verify, " s with the identity gate's ", stats.seconds_gate,
-            " s, waiting in exchanges ", stats.seconds_wait, " s)");
+            " accepted; k-mers ", stats.seconds_kmers, " s, pairs ", stats.seconds_pairs, " s, fetch ", stats.seconds_fetch,
+            " s, greedy ", stats.seconds_greedy, " s (", stats.rounds, " rounds; deciding pairs ", stats.seconds_verify,
+            " s: identity gate ", stats.seconds_gate, " s, alignments ", stats.seconds_align, " s; waiting in exchanges ",
+            stats.seconds_wait, " s)");
 
   uint64_t clusters = cluster::write_cluster_tsv(out, records, part, rep_of);
   if (!reps.empty()) cluster::write_representatives(reps, records, part, rep_of);

@@ -73,6 +73,7 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
     for (size_t i = 0; i < idx.size(); ++i) ok[idx[i]] = res[i].accepted;
     return ok;
   };
+  RankSpeeds speeds;
   BatchVerifier verify = [&](const std::vector<Pair>& batch) {
     // Gated pairs are rejected here, on the member's rank; the rest are balanced and aligned.
     const auto gate_start = std::chrono::steady_clock::now();
@@ -83,7 +84,7 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
     for (size_t i = 0; i < batch.size(); ++i)
       if (pass[i]) kept.push_back(batch[i]);
     stats.gated += batch.size() - kept.size();
-    const std::vector<uint8_t> kept_ok = verify_balanced(kept, residues_of, align_here);
+    const std::vector<uint8_t> kept_ok = verify_balanced(kept, residues_of, align_here, &speeds);
     std::vector<uint8_t> ok(batch.size(), 0);
     for (size_t i = 0, k = 0; i < batch.size(); ++i)
       if (pass[i]) ok[i] = kept_ok[k++];
@@ -98,6 +99,7 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
   stats.accepted = g.accepted;
   stats.rounds = g.rounds;
   stats.seconds_verify = g.seconds_verify;
+  stats.seconds_align = double(speeds.nanoseconds) * 1e-9;
   stats.seconds_wait = g.seconds_wait;
   stats.seconds_greedy = since(t0);
   return rep;

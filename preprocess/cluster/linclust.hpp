@@ -36,6 +36,7 @@ struct ClusterStats {
   double seconds_kmers = 0, seconds_pairs = 0, seconds_fetch = 0, seconds_greedy = 0;
   double seconds_verify = 0, seconds_wait = 0;  // of seconds_greedy: aligning; in the rounds' collectives
   double seconds_gate = 0;                       // of seconds_verify: the identity gate
+  double seconds_align = 0;                      // of seconds_verify: this rank's alignments
 };
 
 // Collective. seqs: this rank's sequences, global indexes part.first(rank) + i. Returns the

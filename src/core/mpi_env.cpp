@@ -56,6 +56,12 @@ uint64_t allreduce_max(uint64_t v) { uint64_t r; MPI_Allreduce(&v, &r, 1, MPI_UI
 uint64_t allreduce_min(uint64_t v) { uint64_t r; MPI_Allreduce(&v, &r, 1, MPI_UINT64_T, MPI_MIN, comm()); return r; }
 double allreduce_max(double v) { double r; MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_MAX, comm()); return r; }
 double allreduce_sum(double v) { double r; MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_SUM, comm()); return r; }
+void allreduce_sum(std::vector<uint64_t>& v) {
+  for (size_t off = 0; off < v.size(); off += kMaxChunk / sizeof(uint64_t)) {
+    const size_t n = std::min(kMaxChunk / sizeof(uint64_t), v.size() - off);
+    MPI_Allreduce(MPI_IN_PLACE, v.data() + off, int(n), MPI_UINT64_T, MPI_SUM, comm());
+  }
+}
 uint64_t exscan_sum(uint64_t v) {
   uint64_t r = 0;
   MPI_Exscan(&v, &r, 1, MPI_UINT64_T, MPI_SUM, comm());

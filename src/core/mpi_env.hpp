@@ -36,6 +36,7 @@ uint64_t allreduce_max(uint64_t v);
 uint64_t allreduce_min(uint64_t v);
 double allreduce_max(double v);
 double allreduce_sum(double v);
+void allreduce_sum(std::vector<uint64_t>& v);  // element-wise, in place (same length on every rank)
 uint64_t exscan_sum(uint64_t v);  // sum over lower ranks (0 on rank 0)
 bool all_true(bool v);
 
