@@ -12,16 +12,22 @@ inline int word_at(const uint8_t* s) {
   return (s[0] * 20 + s[1]) * 20 + s[2];
 }
 
-}  // namespace
-
-int ungapped_diagonal_score(const QueryProfile& q, const uint8_t* t, int tlen, int diag) {
+// Best ungapped local segment on the diagonal i - j = diag; score(i, letter) scores a column.
+template <typename Score>
+int best_segment(int qlen, const uint8_t* t, int tlen, int diag, Score score) {
   int i = std::max(0, diag), j = i - diag;
   int best = 0, run = 0;
-  for (; i < q.len && j < tlen; ++i, ++j) {
-    run = std::max(0, run + q.row(i)[t[j]]);
+  for (; i < qlen && j < tlen; ++i, ++j) {
+    run = std::max(0, run + score(i, t[j]));
     best = std::max(best, run);
   }
   return best;
+}
+
+}  // namespace
+
+int ungapped_diagonal_score(const QueryProfile& q, const uint8_t* t, int tlen, int diag) {
+  return best_segment(q.len, t, tlen, diag, [&](int i, uint8_t c) { return int(q.row(i)[c]); });
 }
 
 void SharedDiagonals::set_query(const uint8_t* codes, int len, const Scoring& scoring) {
@@ -41,13 +47,7 @@ void SharedDiagonals::set_query(const uint8_t* codes, int len, const Scoring& sc
 }
 
 int SharedDiagonals::segment_score(const uint8_t* t, int tlen, int diag) const {
-  int i = std::max(0, diag), j = i - diag;
-  int best = 0, run = 0;
-  for (; i < qlen_ && j < tlen; ++i, ++j) {
-    run = std::max(0, run + scoring_->matrix[q_[i]][t[j]]);
-    best = std::max(best, run);
-  }
-  return best;
+  return best_segment(qlen_, t, tlen, diag, [&](int i, uint8_t c) { return int(scoring_->matrix[q_[i]][c]); });
 }
 
 int SharedDiagonals::top_diagonals_score(const uint8_t* t, int tlen, int diagonals) {
