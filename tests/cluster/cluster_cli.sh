@@ -19,6 +19,7 @@ expect_fail "'auto'" --in "$tmp/in.fasta" --out "$tmp/o.tsv" -k ten
 expect_fail "between 5 and 17" --in "$tmp/in.fasta" --out "$tmp/o.tsv" -k 30
 expect_fail "kmers-per-seq" --in "$tmp/in.fasta" --out "$tmp/o.tsv" --kmers-per-seq 0
 expect_fail "cov-mode" --in "$tmp/in.fasta" --out "$tmp/o.tsv" --cov-mode 9
+expect_fail "identity-gate" --in "$tmp/in.fasta" --out "$tmp/o.tsv" --identity-gate -1
 expect_fail "same file" --in "$tmp/in.fasta" --out "$tmp/o.tsv" --reps "$tmp/o.tsv"
 expect_fail "missing.fasta" --in "$tmp/missing.fasta" --out "$tmp/o.tsv"
 expect_fail "bad.fasta" --in "$tmp/bad.fasta" --out "$tmp/o.tsv"
