@@ -47,7 +47,7 @@ void all_kmers(std::string_view seq, int k, std::vector<Entry>& out) {
       code = 0;
       continue;
     }
-    if (valid == k) code %= modulus;
+    if (valid == k) code -= kTable.letter[uint8_t(seq[i - k])] * modulus;  // the oldest digit (no division)
     else ++valid;
     code = code * kReducedAlphabetSize + l;
     if (valid == k) out.push_back({kmer_hash(code), code, uint32_t(i + 1 - k)});
