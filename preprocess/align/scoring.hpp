@@ -41,9 +41,10 @@ const std::array<double, 20>& background();  // BLOSUM62 background frequencies
 // MMseqs2's local composition-bias correction for query position i (score units, not rounded):
 //   -mean_{j in window, j != i} S(q_i, q_j) + sum_a p_a S(q_i, a)
 // over the window [i-20, i+20) clipped to the sequence (the divisor counts position i).
-std::vector<float> composition_bias(const std::vector<uint8_t>& query, const Scoring& s);
-// The plain per-position loop the fast version above must match bit for bit (tests compare).
 std::vector<float> composition_bias_reference(const std::vector<uint8_t>& query, const Scoring& s);
+// The same, rounded half away from zero as the profile adds it to every score of the row (MMseqs2
+// rounds so): what profile builds use; equal to rounding the reference (tests compare).
+std::vector<int> composition_bias_rounded(const std::vector<uint8_t>& query, const Scoring& s);
 
 // Karlin-Altschul statistics for BLOSUM62 11/1 with ALP's finite-size correction.
 struct Statistics {

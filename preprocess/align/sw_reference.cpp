@@ -76,7 +76,7 @@ Alignment sw_align_reference(const QueryProfile& q, const uint8_t* t, int tlen, 
   }
   out.score = best;
   if (best <= 0) return out;
-  walk_back(q, t, RowMajorDir{dir.data(), tlen}, bi, bj, want_cigar, out);
+  walk_back(q, t, DirBytes<RowMajorDir>{RowMajorDir{dir.data(), tlen}}, bi, bj, want_cigar, out);
   return out;
 }
 
@@ -125,7 +125,7 @@ Alignment sw_align_scored(const QueryProfile& q, const uint8_t* t, int tlen, con
   }
   if (bi < 0) fail("sw_align_scored: score ", best_score, " not reached (not the exact best score)");
   out.score = best_score;
-  walk_back(q, t, RowMajorDir{dir.data(), tlen}, bi, bj, false, out);
+  walk_back(q, t, DirBytes<RowMajorDir>{RowMajorDir{dir.data(), tlen}}, bi, bj, false, out);
   if (dir.size() > (size_t(16) << 20)) std::vector<uint8_t>().swap(dir);
   return out;
 }

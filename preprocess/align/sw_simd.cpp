@@ -94,15 +94,14 @@ StripedProfile::StripedProfile(const QueryProfile& q, const Scoring& s, SimdLeve
   data_.assign(n + 16, 0);
   offset_ = (32 - (reinterpret_cast<uintptr_t>(data_.data()) & 31)) / 2 % 16;
   uint16_t* p = data_.data() + offset_;
-  for (int a = 0; a < kAlphabet; ++a)
-    for (int seg = 0; seg < seg_len_; ++seg)
-      for (int lane = 0; lane < lanes_; ++lane) {
-        const int i = lane * seg_len_ + seg;
-        // Padding rows past the query end score the most negative value: they never beat a
-        // real cell and never feed one (they sit after the last query position).
-        const int v = i < q.len ? q.row(i)[a] + bias_ : 0;
-        p[(size_t(a) * seg_len_ + seg) * lanes_ + lane] = uint16_t(v);
-      }
+  // Padding rows past the query end keep 0, the most negative value: they never beat a real
+  // cell and never feed one (they sit after the last query position).
+  const size_t letter_stride = size_t(seg_len_) * lanes_;
+  for (int i = 0; i < q.len; ++i) {
+    const int16_t* row = q.row(i);
+    uint16_t* at = p + size_t(i % seg_len_) * lanes_ + i / seg_len_;
+    for (int a = 0; a < kAlphabet; ++a) at[a * letter_stride] = uint16_t(row[a] + bias_);
+  }
   work_.assign(size_t(3) * seg_len_ * lanes_ + 16, 0);
 }
 

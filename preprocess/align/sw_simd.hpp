@@ -22,10 +22,11 @@ class StripedProfile {
   StripedProfile(const QueryProfile& q, const Scoring& s, SimdLevel level = best_simd_level());
   int score(const uint8_t* target, int tlen) const;
   // The same alignment as sw_align_reference (every field but the CIGAR), given this pair's
-  // exact score(): a striped fill that stores the reference's direction bits per cell, then the
-  // same walk back (sw_simd_trace.cpp). Falls back to the scalar sw_align_scored where 16 bits
-  // could saturate, for very long targets and on SimdLevel::Scalar. `dir` is caller-owned and
-  // reused; one byte per cell filled (tlen x query rounded up to the lanes).
+  // exact score(): a striped fill that stores every cell's H, then the same walk back, which
+  // works out the reference's directions from H where it goes (sw_simd_trace.cpp). Falls back to
+  // the scalar sw_align_scored where 16 bits could saturate, for very long targets and on
+  // SimdLevel::Scalar. `dir` is caller-owned and reused; two bytes per cell filled (tlen x query
+  // rounded up to the lanes; the scalar fallback: one).
   Alignment align_scored(const uint8_t* target, int tlen, int score, std::vector<uint8_t>& dir) const;
   // The same alignment without knowing the score: one striped fill that also keeps the column
   // holding the best score so far, so the end cell (and the score) come out of the fill
@@ -44,10 +45,16 @@ class StripedProfile {
   size_t offset_ = 0;                                     // first aligned element in data_
   mutable std::vector<uint16_t> work_;                    // H, H', E columns (per instance: one thread)
   mutable std::vector<uint16_t> trace_work_;              // the traceback fill's columns (grown on first use)
+  mutable std::vector<uint32_t> row_offset_;              // query row i's place in a striped column
+  mutable std::vector<int> walk_e_, walk_f_;              // the walk's E row and F column
 
   bool trace_fallback(int tlen) const;  // the striped traceback fill cannot run (scalar instead)
-  // The striped fill with direction bits into dir; returns the best score and its end cell.
-  int trace_fill(const uint8_t* target, int tlen, std::vector<uint8_t>& dir, int& bi, int& bj) const;
+  // The striped fill of every cell's H into buf (sw_simd_trace.cpp); returns the matrix and sets
+  // the best score and its end cell.
+  const uint16_t* trace_fill(const uint8_t* target, int tlen, std::vector<uint8_t>& buf, int& best, int& bi,
+                             int& bj) const;
+  // The walk back from the end cell over that matrix.
+  void trace_walk(const uint16_t* h, const uint8_t* target, int bi, int bj, Alignment& out) const;
 };
 
 }  // namespace esm::align

@@ -1,29 +1,31 @@
-// The striped (Farrar) Smith-Waterman fill with direction bits: the fast path of the exact
-// traceback. For every cell it stores the byte the scalar fill of sw_align_reference stores
-// (traceback_walk.hpp: H source with ties diag > E > F, E/F "extended" with extend preferred on
-// ties), so the shared walk back gives exactly the reference's alignment.
+// The striped (Farrar) Smith-Waterman fill for the exact traceback: it stores every cell's H
+// (16-bit, striped) and nothing else; the walk back (traceback_walk.hpp) works out, only at the
+// cells it visits, the directions the scalar fill of sw_align_reference stores per cell (H's
+// source with ties diag > E > F, E/F "extended" with extend preferred on ties), so it gives
+// exactly the reference's alignment. Per cell the fill is the score kernel's work plus one
+// store: no direction bits, no second pass (sw_simd.cpp), about 3x fewer vector operations
+// than a fill that computes the bits for every cell.
 //
-// Per target column j, in striped query order (i = lane * seg_len + segment):
-//  1. H without F (from the diagonal and E) and, per lane, the vertical gap leaving the lane
-//     from its own cells;
-//  2. F entering every lane: those gaps carried down all lanes below by a log2(lanes)-step
-//     max-scan (each lane costs seg_len * gap_extend), so F is exact without Farrar's lazy loop,
-//     which for similar sequences ran around every lane boundary in most columns;
-//  3. one pass over the segments: final H = max(H without F, F), F of the next position, and
-//     the bits: H's source, F's extend bit (from H and F of i-1), E's extend bit (from H and E
-//     of column j-1), E for column j+1, and the column's maximum of H (in a register);
-//  4. the end cell, the first maximum in row-major order (smallest i, then smallest j), with no
-//     score pass first and no per-cell bookkeeping: H columns rotate through three buffers, and
-//     the column holding the best score so far is kept by not reusing its buffer. A column
-//     whose maximum beats the best is kept as it is (its row is found once, at the end, by
-//     scanning it); one that ties the best is scanned and kept only if its row is smaller (a
-//     later column in the same row keeps the earlier cell). Padding rows (i >= qlen) never hold
-//     a maximum that reaches the best so far: their profile entries are 0, below every real
-//     entry by bias >= 1, so each of their values is a real value of this or an earlier column
-//     minus bias, go or ge.
+// Fill, per target column j, in striped query order (i = lane * seg_len + segment): the score
+// kernel's pass (H from the diagonal, E and the vertical gaps within each lane), F entering each
+// lane by a cross-lane max-scan, then Farrar's lazy correction, which stops at the first segment
+// where that F no longer raises any lane. The end cell is the first maximum in row-major order
+// (smallest i, then smallest j): a column whose maximum beats the best so far becomes the kept
+// column (its row found once, at the end, by scanning it); one that ties the best is scanned and
+// kept only if its row is smaller. Padding rows (i >= qlen) never hold a maximum that reaches the
+// best so far: their profile entries are 0, below every real entry by bias >= 1, so each of their
+// values is a real value of this or an earlier column minus bias, go or ge.
 //
-// Why the bits are the reference's although lanes are unsigned 16-bit saturating (values below 0
-// clamp to 0):
+// Walk, at cell (i, j), from the stored H (StripedH below):
+//  - H's source: h = H(i, j); 0 -> stop; h == max(0, H(i-1, j-1) + score) -> diag; h == E(i, j)
+//    -> E; else F.
+//  - E(i, .) along row i: E(i, 0) = 0, E(i, j) = max(E(i, j-1) - ge, H(i, j-1) - go), clamped at
+//    0; "extends" at (i, j): E(i, j-1) - ge >= H(i, j-1) - go (clamped, with E = H = 0 left of
+//    column 0). F(., j) down column j the same way. A row (or column) is worked out once per gap
+//    the path opens in it, O(tlen) (or O(qlen)), against O(qlen * tlen) for the fill.
+//
+// Why these are the reference's directions although lanes are unsigned 16-bit saturating (values
+// below 0 clamp to 0):
 //  - Clamping: every stored value is max(true value, 0), because max and "subtract c >= 0,
 //    clamp at 0" commute with max(., 0); nothing saturates at the top (the caller checks
 //    score + max profile value + bias < 65535, StripedProfile::score's rule).
@@ -34,11 +36,10 @@
 //    differ only if both are <= 0, i.e. where that cell's E (or F) is <= 0. The walk reads an
 //    extend bit only in a cell where it is inside a gap whose value is > 0 (a gap on the path
 //    carries a positive score: it was chosen over 0, or extends into such a gap). Exact there.
-//  - F is the reference's F (clamped): with gap_open >= gap_extend, F(i) = max(F(i-1) - ge,
-//    H(i-1) - go) equals max(F(i-1) - ge, Hnof(i-1) - go) (H's F term opens no better than F
-//    extends), so steps 1-2 need no final H; the recurrence is a max-plus scan, which the
-//    lane-wise pass plus the cross-lane scan evaluate exactly. Gap costs outside
-//    gap_open >= gap_extend >= 1 take the scalar path.
+//  - The lazy F: with gap_open >= gap_extend, a cross-lane F that no longer exceeds H - go in any
+//    lane is below the F the lane's own cells already give from there on (F - ge <= H - go), so
+//    stopping there leaves every H and E exact. Gap costs outside gap_open >= gap_extend >= 1
+//    take the scalar path.
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -54,10 +55,9 @@ using namespace detail;
 
 namespace {
 
-// Columns in `work` (each seg_len vectors): three H buffers (this column, the previous one, and
-// the kept best column or a spare), E of this and the previous column (the latter overwritten
-// with E of the next). `dir`: tlen * seg_len * lanes bytes. Returns the best score and its cell
-// (bi, bj; -1 when the best is 0).
+// `work`: 2 * seg_len vectors (E of the next column, a zero column). `hmat`: tlen * seg_len
+// vectors, H of column j at j * seg_len. Returns the best score and its cell (bi, bj; -1 when
+// the best is 0).
 #define ESM_TRACE_KERNEL(NAME, V, ATTR)                                                           \
   ATTR int first_row_of(const V::T* col, int seg_len, uint16_t value) {                           \
     const V::T v = V::set1(value);                                                                \
@@ -71,68 +71,49 @@ namespace {
     return lane * seg_len + seg;                                                                  \
   }                                                                                               \
   ATTR int NAME(const uint16_t* prof, int seg_len, const uint8_t* t, int tlen, uint16_t bias,      \
-                int go, int ge, uint16_t* work, uint8_t* dir, int& bi, int& bj) {                 \
+                int go, int ge, uint16_t* work, uint16_t* hmat, int& bi, int& bj) {               \
     using T = V::T;                                                                               \
-    T* buf[3] = {reinterpret_cast<T*>(work), reinterpret_cast<T*>(work) + seg_len,                \
-                 reinterpret_cast<T*>(work) + 2 * seg_len};                                       \
-    T* ecur = buf[2] + seg_len;                                                                   \
-    T* eprev = ecur + seg_len;                                                                    \
-    T* hcur = buf[0];                                                                             \
-    T* hprev = buf[1];                                                                            \
-    T* kept = nullptr;   /* the column holding the best score so far */                           \
-    int kept_row = -1;   /* its first row holding it; -1: not scanned yet */                      \
+    T* earr = reinterpret_cast<T*>(work);                                                         \
+    const T* hprev = earr + seg_len; /* the zero column left of column 0 */                      \
+    T* hcur = reinterpret_cast<T*>(hmat);                                                         \
+    const T* kept = nullptr; /* the column holding the best score so far */                       \
+    int kept_row = -1;       /* its first row holding it; -1: not scanned yet */                  \
     int best = 0;                                                                                 \
     bi = bj = -1;                                                                                 \
     const T zero = V::zero();                                                                     \
-    for (int s = 0; s < 5 * seg_len; ++s) V::store(buf[0] + s, zero);                             \
+    for (int s = 0; s < 2 * seg_len; ++s) V::store(earr + s, zero);                               \
     const T vgo = V::set1(uint16_t(go)), vge = V::set1(uint16_t(ge)), vbias = V::set1(bias);      \
-    const T vlast = V::set1(clamp16((seg_len - 1) * ge)); /* F's decay down one lane */           \
-    const T v1 = V::set1(kDiag), v2 = V::set1(kFromE), v3 = V::set1(kFromF);                      \
-    const T veext = V::set1(kEExt), vfext = V::set1(kFExt);                                       \
     const T* P = reinterpret_cast<const T*>(prof);                                                \
-    for (int j = 0; j < tlen; ++j) {                                                              \
+    for (int j = 0; j < tlen; ++j, hprev = hcur, hcur += seg_len) {                               \
       const T* pj = P + size_t(t[j]) * seg_len;                                                   \
-      hprev = hcur;                                                                               \
-      hcur = buf[0] != hprev && buf[0] != kept ? buf[0] : buf[1] != hprev && buf[1] != kept ? buf[1] : buf[2]; \
-      /* 1. H without F, and F from within each lane only (ft: at the last segment). */          \
-      T vft = zero, ft = zero;                                                                    \
-      T diag = V::shift_up(V::load(hprev + seg_len - 1));                                         \
+      T vf = zero, colmax = zero;                                                                 \
+      T vh = V::shift_up(V::load(hprev + seg_len - 1));                                           \
       for (int s = 0; s < seg_len; ++s) {                                                         \
-        const T ht = V::max(V::subs(V::adds(diag, V::load(pj + s)), vbias), V::load(ecur + s));   \
-        V::store(hcur + s, ht);                                                                   \
-        ft = vft;                                                                                 \
-        vft = V::max(V::subs(vft, vge), V::subs(ht, vgo));                                        \
-        diag = V::load(hprev + s);                                                                \
+        /* F's chain is two operations: F - go <= F - ge, so F(s+1) = max(F(s) - ge, H0 - go)  \
+           with H0 = H without F (go >= ge, and subtracting commutes with max). */               \
+        const T ve = V::load(earr + s);                                                           \
+        const T h0 = V::max(V::subs(V::adds(vh, V::load(pj + s)), vbias), ve);                    \
+        vh = V::max(h0, vf);                                                                      \
+        colmax = V::max(colmax, vh);                                                              \
+        V::store(hcur + s, vh);                                                                   \
+        V::store(earr + s, V::max(V::subs(ve, vge), V::subs(vh, vgo)));                           \
+        vf = V::max(V::subs(vf, vge), V::subs(h0, vgo));                                          \
+        vh = V::load(hprev + s);                                                                  \
       }                                                                                           \
-      /* 2. F entering each lane (segment 0): the gaps leaving the lanes above, carried down. */  \
-      T vf = V::carry_scan(V::shift_up(vft), seg_len * ge);                                       \
-      const T flast = V::max(ft, V::subs(vf, vlast));                                             \
-      const T hlast = V::max(V::load(hcur + seg_len - 1), flast);                                 \
-      /* 3. Final H and F, and the bits. fext: F(i) extends F(i - 1) (computed with F(i)). */     \
-      T fext = V::at_least(V::shift_up(V::subs(flast, vge)), V::shift_up(V::subs(hlast, vgo)));   \
-      diag = V::shift_up(V::load(hprev + seg_len - 1));                                           \
-      T colmax = zero;                                                                            \
-      uint8_t* dj = dir + size_t(j) * seg_len * V::lanes;                                         \
-      for (int s = 0; s < seg_len; ++s) {                                                         \
-        const T f = vf, h = V::max(V::load(hcur + s), f), e = V::load(ecur + s);                  \
-        const T left = V::load(hprev + s);                                                        \
-        const T m = V::subs(V::adds(diag, V::load(pj + s)), vbias);                               \
-        T src = V::select(V::eq(h, e), v2, v3);                                                   \
-        src = V::select(V::eq(h, m), v1, src);                                                    \
-        src = V::select(V::eq(h, zero), zero, src);                                               \
-        const T e_ext = V::subs(V::load(eprev + s), vge), e_open = V::subs(left, vgo);            \
-        const T eext = V::and_(V::at_least(e_ext, e_open), veext);                                \
-        V::store_bytes(dj + size_t(s) * V::lanes, V::or_(src, V::or_(V::and_(fext, vfext), eext))); \
-        V::store(hcur + s, h);                                                                    \
-        V::store(eprev + s, V::max(V::subs(e, vge), V::subs(h, vgo)));                            \
-        colmax = V::max(colmax, h);                                                               \
-        const T f_ext = V::subs(f, vge), f_open = V::subs(h, vgo);                                \
-        fext = V::at_least(f_ext, f_open);                                                        \
-        vf = V::max(f_ext, f_open);                                                               \
-        diag = left;                                                                              \
+      /* F entering each lane from the lanes above, then the lazy correction. */                  \
+      vf = V::carry_scan(V::shift_up(vf), seg_len * ge);                                          \
+      /* Checked once per 4 segments: past the stopping point the correction changes nothing  \
+         (H already >= F there), so running a few segments further is only cheaper. */          \
+      for (int s = 0; s < seg_len && V::any_gt(vf, V::subs(V::load(hcur + s), vgo));) {          \
+        for (const int stop = std::min(seg_len, s + 4); s < stop; ++s) {                          \
+          const T h = V::max(V::load(hcur + s), vf);                                              \
+          V::store(hcur + s, h);                                                                  \
+          colmax = V::max(colmax, h);                                                             \
+          V::store(earr + s, V::max(V::load(earr + s), V::subs(h, vgo)));                         \
+          vf = V::subs(vf, vge);                                                                  \
+        }                                                                                         \
       }                                                                                           \
-      std::swap(ecur, eprev);                                                                     \
-      /* 4. The end cell (see above). */                                                          \
+      /* The end cell (see above). */                                                             \
       if (V::any_gt(colmax, V::set1(uint16_t(best)))) {                                           \
         best = V::hmax(colmax), kept = hcur, kept_row = -1, bj = j;                               \
       } else if (best > 0 && V::any_gt(colmax, V::set1(uint16_t(best - 1)))) {                    \
@@ -148,12 +129,57 @@ namespace {
 ESM_TRACE_KERNEL(trace_sse41, Sse41, ESM_SSE41)
 ESM_TRACE_KERNEL(trace_avx2, Avx2, ESM_AVX2)
 
-// Striped direction bytes: column j holds seg_len groups of `lanes` bytes.
-struct StripedDir {
-  const uint8_t* dir;
-  int seg_len, lanes;
-  uint8_t operator()(int i, int j) const {
-    return dir[(size_t(j) * seg_len + i % seg_len) * lanes + i / seg_len];
+// The walk's accessor over the striped H matrix: the directions of the cells it visits, worked
+// out from H as the header says. E of one row and F of one column are kept, since a gap's walk
+// asks for neighbouring cells of the same row (or column). `offset[i]`: row i's place in a
+// column (no division per cell); `e` and `f`: the caller's scratch for that row and column.
+class StripedH {
+ public:
+  StripedH(const uint16_t* h, size_t column, const uint32_t* offset, const QueryProfile& q, const uint8_t* t, int go,
+           int ge, std::vector<int>& e, std::vector<int>& f)
+      : h_(h), column_(column), offset_(offset), q_(q), t_(t), go_(go), ge_(ge), e_(e), f_(f) {}
+
+  uint8_t src(int i, int j) const {
+    const int h = H(i, j);
+    if (h == 0) return kStop;
+    const int m = std::max(0, H(i - 1, j - 1) + q_.row(i)[t_[j]]);
+    if (h == m) return kDiag;
+    return h == E(i, j) ? kFromE : kFromF;
+  }
+  bool e_extends(int i, int j) const { return sub(E(i, j - 1), ge_) >= sub(H(i, j - 1), go_); }
+  bool f_extends(int i, int j) const { return sub(F(i - 1, j), ge_) >= sub(H(i - 1, j), go_); }
+
+ private:
+  const uint16_t* h_;
+  size_t column_;  // values per column
+  const uint32_t* offset_;
+  const QueryProfile& q_;
+  const uint8_t* t_;
+  int go_, ge_;
+  mutable int e_row_ = -1, f_col_ = -1;  // which row and column e_ and f_ hold (a cache)
+  std::vector<int>& e_;  // E(e_row_, j - 1) at e_[j], j = 0 ..: [0] left of the matrix
+  std::vector<int>& f_;  // F(i - 1, f_col_) at f_[i]
+
+  static int sub(int v, int c) { return std::max(0, v - c); }
+  int H(int i, int j) const { return i < 0 || j < 0 ? 0 : h_[size_t(j) * column_ + offset_[i]]; }
+  // E(i, j) for j >= -1, worked out along row i up to j once per row (and longer when asked).
+  int E(int i, int j) const {
+    if (e_row_ != i || int(e_.size()) < j + 2) {
+      e_.assign(size_t(j) + 2, 0);
+      const uint16_t* row = h_ + offset_[i];
+      for (int c = 1; c <= j; ++c) e_[c + 1] = std::max(sub(e_[c], ge_), sub(row[size_t(c - 1) * column_], go_));
+      e_row_ = i;
+    }
+    return e_[j + 1];
+  }
+  int F(int i, int j) const {
+    if (f_col_ != j || int(f_.size()) < i + 2) {
+      f_.assign(size_t(i) + 2, 0);
+      const uint16_t* col = h_ + size_t(j) * column_;
+      for (int r = 1; r <= i; ++r) f_[r + 1] = std::max(sub(f_[r], ge_), sub(col[offset_[r - 1]], go_));
+      f_col_ = j;
+    }
+    return f_[i + 1];
   }
 };
 
@@ -165,20 +191,34 @@ bool StripedProfile::trace_fallback(int tlen) const {
   return level_ == SimdLevel::Scalar || tlen >= 0xFFFF || ge < 1 || go < ge || bias_ < 1;
 }
 
-int StripedProfile::trace_fill(const uint8_t* t, int tlen, std::vector<uint8_t>& dir, int& bi, int& bj) const {
-  const size_t cells = size_t(tlen) * seg_len_ * lanes_;
-  if (dir.size() < cells) std::vector<uint8_t>(cells).swap(dir);  // exactly this size (see sw_align_scored)
-  const size_t columns = size_t(5) * seg_len_ * lanes_;
+const uint16_t* StripedProfile::trace_fill(const uint8_t* t, int tlen, std::vector<uint8_t>& buf, int& best, int& bi,
+                                           int& bj) const {
+  // H of every cell, 2 bytes each, 32-byte aligned inside the caller's buffer.
+  const size_t bytes = size_t(tlen) * seg_len_ * lanes_ * 2 + 32;
+  if (buf.size() < bytes) std::vector<uint8_t>(bytes).swap(buf);  // exactly this size (see sw_align_scored)
+  uint16_t* h = reinterpret_cast<uint16_t*>(buf.data() + (32 - (reinterpret_cast<uintptr_t>(buf.data()) & 31)) % 32);
+  const size_t columns = size_t(2) * seg_len_ * lanes_;
   if (trace_work_.size() < columns + 16) trace_work_.assign(columns + 16, 0);
   uint16_t* w = trace_work_.data() + (32 - (reinterpret_cast<uintptr_t>(trace_work_.data()) & 31)) / 2 % 16;
   const uint16_t* p = data_.data() + offset_;
   const int go = scoring_->gap_open, ge = scoring_->gap_extend;
-  const int best = level_ == SimdLevel::Avx2 ? trace_avx2(p, seg_len_, t, tlen, bias_, go, ge, w, dir.data(), bi, bj)
-                                             : trace_sse41(p, seg_len_, t, tlen, bias_, go, ge, w, dir.data(), bi, bj);
+  best = level_ == SimdLevel::Avx2 ? trace_avx2(p, seg_len_, t, tlen, bias_, go, ge, w, h, bi, bj)
+                                   : trace_sse41(p, seg_len_, t, tlen, bias_, go, ge, w, h, bi, bj);
   // (Where 16 bits saturated the caller falls back to the scalar fill and ignores the cell.)
   if (best > 0 && bi >= query_->len && best + query_->max_score + bias_ < 0xFFFF)
     fail("internal: striped traceback end cell in a padding row");
-  return best;
+  return h;
+}
+
+void StripedProfile::trace_walk(const uint16_t* h, const uint8_t* t, int bi, int bj, Alignment& out) const {
+  if (row_offset_.empty()) {
+    row_offset_.resize(size_t(query_->len));
+    for (int i = 0; i < query_->len; ++i) row_offset_[i] = uint32_t((i % seg_len_) * lanes_ + i / seg_len_);
+  }
+  walk_back(*query_, t,
+            StripedH(h, size_t(seg_len_) * lanes_, row_offset_.data(), *query_, t, scoring_->gap_open,
+                     scoring_->gap_extend, walk_e_, walk_f_),
+            bi, bj, false, out);
 }
 
 Alignment StripedProfile::align_scored(const uint8_t* t, int tlen, int score,
@@ -190,13 +230,13 @@ Alignment StripedProfile::align_scored(const uint8_t* t, int tlen, int score,
     return sw_align_scored(q, t, tlen, *scoring_, score, dir);
   Alignment out;
   if (q.len == 0 || tlen == 0 || score <= 0) return out;
-  int bi, bj;
-  const int best = trace_fill(t, tlen, dir, bi, bj);
+  int best, bi, bj;
+  const uint16_t* h = trace_fill(t, tlen, dir, best, bi, bj);
   if (best != score)
     fail("StripedProfile::align_scored: best score ", best, " is not the given ", score, " (not the exact score)");
   out.score = score;
-  walk_back(q, t, StripedDir{dir.data(), seg_len_, lanes_}, bi, bj, false, out);
-  if (dir.size() > (size_t(16) << 20)) std::vector<uint8_t>().swap(dir);
+  trace_walk(h, t, bi, bj, out);
+  if (dir.size() > (size_t(256) << 20)) std::vector<uint8_t>().swap(dir);
   return out;
 }
 
@@ -208,15 +248,15 @@ Alignment StripedProfile::align(const uint8_t* t, int tlen, std::vector<uint8_t>
     return sw_align_scored(q, t, tlen, *scoring_, sw_score_reference(q, t, tlen, *scoring_), dir);
   };
   if (trace_fallback(tlen)) return scalar();
-  int bi, bj;
-  const int best = trace_fill(t, tlen, dir, bi, bj);
+  int best, bi, bj;
+  const uint16_t* h = trace_fill(t, tlen, dir, best, bi, bj);
   // Saturation, decided after the fill by score()'s rule: the first clipped addition needs an H
   // above 65535 - max profile value, which the (exact until then) maximum then shows.
   if (best + q.max_score + bias_ >= 0xFFFF) return scalar();
   if (best <= 0) return out;
   out.score = best;
-  walk_back(q, t, StripedDir{dir.data(), seg_len_, lanes_}, bi, bj, false, out);
-  if (dir.size() > (size_t(16) << 20)) std::vector<uint8_t>().swap(dir);
+  trace_walk(h, t, bi, bj, out);
+  if (dir.size() > (size_t(256) << 20)) std::vector<uint8_t>().swap(dir);
   return out;
 }
 

@@ -1,7 +1,8 @@
-// The walk back through Smith-Waterman direction bytes, shared by the scalar fills
-// (sw_reference.cpp: row-major bytes) and the striped SIMD fill (sw_simd_trace.cpp: striped
-// bytes). Both fills store the same bits per cell; only where a cell's byte lives differs, so the
-// walk takes an accessor dir(i, j) -> byte and is written once.
+// The walk back through a filled Smith-Waterman matrix, shared by the scalar fills
+// (sw_reference.cpp: a direction byte per cell) and the striped SIMD fill (sw_simd_trace.cpp:
+// the H values per cell, the directions worked out on the walk from them). Both give the same
+// three answers per cell; the walk takes an accessor with src(i, j), e_extends(i, j) and
+// f_extends(i, j) and is written once.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -13,8 +14,18 @@
 namespace esm::align::detail {
 
 // One byte per cell (query position i, target position j): bits 0-1 say where H came from,
-// kEExt / kFExt say whether E / F at this cell extended a gap (rather than opened one).
+// kEExt / kFExt say whether E / F at this cell extended a gap (rather than opened one). Ties:
+// H's source diag > E > F (kStop where H is 0), E/F extend rather than open.
 enum : uint8_t { kStop = 0, kDiag = 1, kFromE = 2, kFromF = 3, kEExt = 4, kFExt = 8 };
+
+// The accessor over a matrix of such bytes; `Byte` gives cell (i, j)'s byte.
+template <class Byte>
+struct DirBytes {
+  Byte byte;
+  uint8_t src(int i, int j) const { return byte(i, j) & 3; }
+  bool e_extends(int i, int j) const { return byte(i, j) & kEExt; }
+  bool f_extends(int i, int j) const { return byte(i, j) & kFExt; }
+};
 
 // Walks back from the end cell (bi, bj) and fills the coordinates, counts and (if asked) the
 // CIGAR of `out` (score is the caller's).
@@ -26,9 +37,8 @@ void walk_back(const QueryProfile& q, const uint8_t* t, const Dir& dir, int bi, 
   std::string ops;  // reversed
   int qb = bi, tb = bj;
   while (i >= 0 && j >= 0) {
-    const uint8_t c = dir(i, j);
     if (state == 0) {
-      const uint8_t src = c & 3;
+      const uint8_t src = dir.src(i, j);
       if (src == kStop) break;
       if (src == kDiag) {
         ops.push_back('M');
@@ -43,11 +53,11 @@ void walk_back(const QueryProfile& q, const uint8_t* t, const Dir& dir, int bi, 
     }
     if (state == 1) {  // target residue j against a gap in the query
       ops.push_back('D');
-      state = (c & kEExt) ? 1 : 0;
+      state = dir.e_extends(i, j) ? 1 : 0;
       --j;
     } else {  // query residue i against a gap in the target
       ops.push_back('I');
-      state = (c & kFExt) ? 2 : 0;
+      state = dir.f_extends(i, j) ? 2 : 0;
       --i;
     }
   }

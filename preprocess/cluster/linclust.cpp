@@ -59,6 +59,7 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
   std::vector<uint32_t> lens(seqs.size());
   for (size_t i = 0; i < seqs.size(); ++i) lens[i] = uint32_t(seqs[i].size());
   Progress progress("aligning candidate pairs", stats.pairs, "pairs");
+  PairAligners aligners(options.search, stats.residues, options.threads);
   LocalVerifier align_here = [&](const std::vector<Pair>& batch, const SequenceLookup& residues) {
     // Sorted by center so each thread builds a center's profile once.
     std::vector<size_t> idx(batch.size());
@@ -68,7 +69,7 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
     });
     std::vector<Pair> sorted(batch.size());
     for (size_t i = 0; i < idx.size(); ++i) sorted[i] = batch[idx[i]];
-    auto res = align_pairs(sorted, residues, residues, options.search, stats.residues, options.threads);
+    auto res = aligners.align(sorted, residues, residues);
     std::vector<uint8_t> ok(batch.size());
     for (size_t i = 0; i < idx.size(); ++i) ok[idx[i]] = res[i].accepted;
     return ok;

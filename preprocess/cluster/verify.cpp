@@ -1,24 +1,22 @@
 #include "cluster/verify.hpp"
 
-#include <optional>
-
-#include "align/aligner.hpp"
 #include "align/scoring.hpp"
 #include "cluster/parallel_for.hpp"
 #include "core/progress.hpp"
 
 namespace esm::cluster {
 
-std::vector<PairResult> align_pairs(const std::vector<Pair>& pairs, const SequenceLookup& center,
-                                    const SequenceLookup& member, const align::SearchParams& params,
-                                    uint64_t db_residues, int threads, Progress* progress) {
+PairAligners::PairAligners(const align::SearchParams& params, uint64_t db_residues, int threads)
+    : params_(params), db_residues_(db_residues), aligners_(size_t(std::max(1, threads))) {}
+
+std::vector<PairResult> PairAligners::align(const std::vector<Pair>& pairs, const SequenceLookup& center,
+                                            const SequenceLookup& member, Progress* progress) {
   std::vector<PairResult> results(pairs.size());
-  threads = std::max(1, threads);
-  std::vector<std::optional<align::Aligner>> aligners(threads);
-  std::vector<uint64_t> loaded(threads, UINT64_MAX);
+  const int threads = int(aligners_.size());
+  std::vector<uint64_t> loaded(threads, UINT64_MAX);  // the center whose profile a thread holds
   parallel_for(pairs.size(), threads, 64, [&](size_t b, size_t e, int t) {
-    if (!aligners[t]) aligners[t].emplace(params, db_residues);
-    align::Aligner& al = *aligners[t];
+    if (!aligners_[t]) aligners_[t].emplace(params_, db_residues_);
+    align::Aligner& al = *aligners_[t];
     std::vector<uint8_t> codes;
     for (size_t i = b; i < e; ++i) {
       const Pair& p = pairs[i];
@@ -26,8 +24,7 @@ std::vector<PairResult> align_pairs(const std::vector<Pair>& pairs, const Sequen
         al.set_query(center(p.center));
         loaded[t] = p.center;
       }
-      std::string_view m = member(p.member);
-      align::encode_into(m, codes);
+      align::encode_into(member(p.member), codes);
       align::Hit hit;
       results[i].accepted = al.evaluate_one_pass(codes.data(), int(codes.size()), hit);
       results[i].fident = hit.fident;
@@ -35,6 +32,12 @@ std::vector<PairResult> align_pairs(const std::vector<Pair>& pairs, const Sequen
     if (progress) progress->add(e - b);
   });
   return results;
+}
+
+std::vector<PairResult> align_pairs(const std::vector<Pair>& pairs, const SequenceLookup& center,
+                                    const SequenceLookup& member, const align::SearchParams& params,
+                                    uint64_t db_residues, int threads, Progress* progress) {
+  return PairAligners(params, db_residues, threads).align(pairs, center, member, progress);
 }
 
 }  // namespace esm::cluster

@@ -7,9 +7,11 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
+#include "align/aligner.hpp"
 #include "align/search_params.hpp"
 #include "cluster/kmer_groups.hpp"
 
@@ -27,8 +29,23 @@ struct PairResult {
   double fident = 0;  // identity per --seq-id-mode when the pair got a traceback, else 0
 };
 
-// Aligns every pair with `threads` threads. Pairs sharing a center reuse its query profile, so
-// callers should pass them sorted by center. Results are independent of the thread count.
+// One aligner per thread, kept across calls: the greedy aligns in many small steps, and fresh
+// aligners each step re-allocated (and page-faulted in) their traceback matrices every time.
+class PairAligners {
+ public:
+  PairAligners(const align::SearchParams& params, uint64_t db_residues, int threads);
+  // Aligns every pair on the threads. Pairs sharing a center reuse its query profile, so callers
+  // should pass them sorted by center. Results are independent of the thread count.
+  std::vector<PairResult> align(const std::vector<Pair>& pairs, const SequenceLookup& center,
+                                const SequenceLookup& member, Progress* progress = nullptr);
+
+ private:
+  align::SearchParams params_;
+  uint64_t db_residues_;
+  std::vector<std::optional<align::Aligner>> aligners_;
+};
+
+// PairAligners for one call.
 std::vector<PairResult> align_pairs(const std::vector<Pair>& pairs, const SequenceLookup& center,
                                     const SequenceLookup& member, const align::SearchParams& params,
                                     uint64_t db_residues, int threads, Progress* progress = nullptr);
