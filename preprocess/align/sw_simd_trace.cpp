@@ -103,12 +103,12 @@ namespace {
       /* F entering each lane from the lanes above, then the lazy correction. */                  \
       vf = V::carry_scan(V::shift_up(vf), seg_len * ge);                                          \
       /* Checked once per 4 segments: past the stopping point the correction changes nothing  \
-         (H already >= F there), so running a few segments further is only cheaper. */          \
+         (H already >= F there), so running a few segments further is only cheaper. No column  \
+         maximum here: an F is some H of this column minus go >= 1, so below that H. */          \
       for (int s = 0; s < seg_len && V::any_gt(vf, V::subs(V::load(hcur + s), vgo));) {          \
         for (const int stop = std::min(seg_len, s + 4); s < stop; ++s) {                          \
           const T h = V::max(V::load(hcur + s), vf);                                              \
           V::store(hcur + s, h);                                                                  \
-          colmax = V::max(colmax, h);                                                             \
           V::store(earr + s, V::max(V::load(earr + s), V::subs(h, vgo)));                         \
           vf = V::subs(vf, vge);                                                                  \
         }                                                                                         \

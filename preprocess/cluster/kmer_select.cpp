@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <tuple>
 
 namespace esm::cluster {
@@ -33,25 +34,33 @@ struct Entry {
   bool operator<(const Entry& o) const { return std::tie(hash, code, pos) < std::tie(o.hash, o.code, o.pos); }
 };
 
-// All k-mers of seq with their hash, in sequence order.
+// All k-mers of seq with their hash, in sequence order. The reduced letters are looked up in one
+// pass first, so the rolling loop reads the digit leaving the window from a small array and
+// writes every position without a branch (the count advances only where a k-mer ends).
 void all_kmers(std::string_view seq, int k, std::vector<Entry>& out) {
-  out.clear();
+  thread_local std::vector<uint8_t> letters;
+  letters.resize(seq.size());
+  for (size_t i = 0; i < seq.size(); ++i) letters[i] = kTable.letter[uint8_t(seq[i])];
+  out.resize(seq.size());
   uint64_t modulus = 1;
   for (int i = 0; i < k - 1; ++i) modulus *= kReducedAlphabetSize;  // 12^(k-1): drops the oldest digit
   uint64_t code = 0;
   int valid = 0;
+  size_t n = 0;
   for (size_t i = 0; i < seq.size(); ++i) {
-    uint8_t l = kTable.letter[uint8_t(seq[i])];
-    if (l == kNoLetter) {
+    const uint8_t l = letters[i];
+    if (l == kNoLetter) {  // X and unknown letters break k-mers (rare)
       valid = 0;
       code = 0;
       continue;
     }
-    if (valid == k) code -= kTable.letter[uint8_t(seq[i - k])] * modulus;  // the oldest digit (no division)
+    if (valid == k) code -= letters[i - k] * modulus;  // the oldest digit (no division)
     else ++valid;
     code = code * kReducedAlphabetSize + l;
-    if (valid == k) out.push_back({kmer_hash(code), code, uint32_t(i + 1 - k)});
+    out[n] = {kmer_hash(code), code, uint32_t(i + 1 - k)};
+    n += valid == k;
   }
+  out.resize(n);
 }
 
 // Sorted prefix of `v` without repeated codes (the first, i.e. lowest position, occurrence wins
@@ -85,17 +94,32 @@ uint64_t kmer_hash(uint64_t code) {
 }
 
 void select_kmers(std::string_view seq, const KmerParams& params, std::vector<SelectedKmer>& out) {
-  thread_local std::vector<Entry> all;
+  thread_local std::vector<Entry> all, low;
   all_kmers(seq, params.k, all);
-  size_t m = size_t(params.per_seq);
-  if (all.empty() || m == 0) return;
-  // Only the smallest few need sorting; repeats (low-complexity runs) may need a wider window.
-  for (size_t window = std::min(all.size(), 2 * m + 8);; window = std::min(all.size(), window * 4)) {
-    if (window < all.size()) std::nth_element(all.begin(), all.begin() + window, all.end());
-    std::sort(all.begin(), all.begin() + window);
-    size_t before = out.size();
-    take_distinct(all, window, m, out);
-    if (out.size() - before == m || window == all.size()) return;
+  const size_t m = size_t(params.per_seq), n = all.size();
+  if (n == 0 || m == 0) return;
+  // The hashes are uniform, so a threshold keeps about `want` of them: one branch-free pass,
+  // then a sort of those few (selecting with nth_element over all of them was dominated by
+  // mispredicted comparisons). Everything left out hashes above everything kept, so the
+  // kept ones' first m distinct codes are the reference's; where repeats (low-complexity runs)
+  // leave fewer than m distinct, a wider threshold is tried.
+  for (size_t want = 2 * m + 8;; want *= 4) {
+    if (want >= n) {
+      std::sort(all.begin(), all.end());
+      take_distinct(all, n, m, out);
+      return;
+    }
+    const uint64_t threshold = uint64_t((unsigned __int128)UINT64_MAX * want / n);
+    low.resize(n);
+    size_t kept = 0;
+    for (const Entry& e : all) {
+      low[kept] = e;
+      kept += e.hash < threshold;
+    }
+    std::sort(low.begin(), low.begin() + kept);
+    const size_t before = out.size();
+    take_distinct(low, kept, m, out);
+    if (out.size() - before == m) return;
     out.resize(before);
   }
 }

@@ -62,6 +62,9 @@ TEST(ClusterKmers, ReducedAlphabetGroupsAndBreaks) {
 
 TEST(ClusterKmers, FastSelectionEqualsReferenceOnRealProteins) {
   auto seqs = every_nth(37, 400);
+  std::string motif;  // 12 copies of 31 residues: few distinct k-mers among many, so the fast
+  for (int r = 0; r < 12; ++r) motif += "MKTAYIAKQRQISFVKSHFSRQLEERLGLIE";  // selection widens
+  seqs.push_back(motif);
   seqs.push_back("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");  // one distinct k-mer
   seqs.push_back("ACACACACACACACACACACACACACACACACACACACACACACACAC");                // repeats
   for (int k : {5, 8, 10, 12, 17})
