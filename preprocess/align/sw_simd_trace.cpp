@@ -130,23 +130,35 @@ ESM_TRACE_KERNEL(trace_sse41, Sse41, ESM_SSE41)
 ESM_TRACE_KERNEL(trace_avx2, Avx2, ESM_AVX2)
 
 // The walk's accessor over the striped H matrix: the directions of the cells it visits, worked
-// out from H as the header says. E of one row and F of one column are kept, since a gap's walk
-// asks for neighbouring cells of the same row (or column). `offset[i]`: row i's place in a
-// column (no division per cell); `e` and `f`: the caller's scratch for that row and column.
+// out from H as the header says. `offset[i]`: row i's place in a column (no division per cell);
+// `e` and `f`: the caller's scratch for one row's E and one column's F.
+//
+// E along a row is the costly part (a strided read per column), so it starts at a column w0
+// close to the cell instead of at column 0 (E(i, x) = max over c < x of H(i, c) - go - (x-1-c) ge):
+// the terms left of w0 are at most best - go - (x - w0) ge, best being the alignment's score
+// (no H exceeds it). At a cell with value h whose source is not the diagonal, w0 = j - K with
+// K > (best - go - h) / ge makes "E == h" exact: a window value equal to h is exact (E <= h),
+// and the terms left out stay below h. The gap the walk then follows keeps E(i, x) = h +
+// (j - x) ge <= best - go, so it ends inside the window, and every extend test on it (window E
+// against H(i, x-1) - go, which is the gap's own value) decides as the exact E would.
 class StripedH {
  public:
-  StripedH(const uint16_t* h, size_t column, const uint32_t* offset, const QueryProfile& q, const uint8_t* t, int go,
-           int ge, std::vector<int>& e, std::vector<int>& f)
-      : h_(h), column_(column), offset_(offset), q_(q), t_(t), go_(go), ge_(ge), e_(e), f_(f) {}
+  StripedH(const uint16_t* h, size_t column, const uint32_t* offset, const QueryProfile& q, const uint8_t* t, int best,
+           int go, int ge, std::vector<int>& e, std::vector<int>& f)
+      : h_(h), column_(column), offset_(offset), q_(q), t_(t), best_(best), go_(go), ge_(ge), e_(e), f_(f) {}
 
   uint8_t src(int i, int j) const {
     const int h = H(i, j);
     if (h == 0) return kStop;
     const int m = std::max(0, H(i - 1, j - 1) + q_.row(i)[t_[j]]);
     if (h == m) return kDiag;
-    return h == E(i, j) ? kFromE : kFromF;
+    const int reach = best_ - go_ - h < 0 ? 0 : (best_ - go_ - h) / ge_ + 1;
+    return h == E(i, j, std::max(0, j - reach)) ? kFromE : kFromF;
   }
-  bool e_extends(int i, int j) const { return sub(E(i, j - 1), ge_) >= sub(H(i, j - 1), go_); }
+  // Asked only inside a gap that src() found in this row, so the row's window is in place.
+  bool e_extends(int i, int j) const {
+    return sub(E(i, j - 1, e_row_ == i ? e_from_ : 0), ge_) >= sub(H(i, j - 1), go_);
+  }
   bool f_extends(int i, int j) const { return sub(F(i - 1, j), ge_) >= sub(H(i - 1, j), go_); }
 
  private:
@@ -155,22 +167,24 @@ class StripedH {
   const uint32_t* offset_;
   const QueryProfile& q_;
   const uint8_t* t_;
-  int go_, ge_;
-  mutable int e_row_ = -1, f_col_ = -1;  // which row and column e_ and f_ hold (a cache)
-  std::vector<int>& e_;  // E(e_row_, j - 1) at e_[j], j = 0 ..: [0] left of the matrix
+  int best_, go_, ge_;
+  mutable int e_row_ = -1, e_from_ = 0, f_col_ = -1;  // which row (from which column) and column e_, f_ hold
+  std::vector<int>& e_;  // E(e_row_, x) over the window, at e_[x - e_from_]
   std::vector<int>& f_;  // F(i - 1, f_col_) at f_[i]
 
   static int sub(int v, int c) { return std::max(0, v - c); }
   int H(int i, int j) const { return i < 0 || j < 0 ? 0 : h_[size_t(j) * column_ + offset_[i]]; }
-  // E(i, j) for j >= -1, worked out along row i up to j once per row (and longer when asked).
-  int E(int i, int j) const {
-    if (e_row_ != i || int(e_.size()) < j + 2) {
-      e_.assign(size_t(j) + 2, 0);
+  // E(i, x) over the window from column `from` (0 at from; E left of column 0 is 0).
+  int E(int i, int x, int from) const {
+    if (x < 0) return 0;
+    if (e_row_ != i || e_from_ > from || e_from_ + int(e_.size()) <= x) {
+      e_.assign(size_t(x - from) + 1, 0);
       const uint16_t* row = h_ + offset_[i];
-      for (int c = 1; c <= j; ++c) e_[c + 1] = std::max(sub(e_[c], ge_), sub(row[size_t(c - 1) * column_], go_));
-      e_row_ = i;
+      for (int c = from + 1; c <= x; ++c)
+        e_[c - from] = std::max(sub(e_[c - 1 - from], ge_), sub(row[size_t(c - 1) * column_], go_));
+      e_row_ = i, e_from_ = from;
     }
-    return e_[j + 1];
+    return e_[x - e_from_];
   }
   int F(int i, int j) const {
     if (f_col_ != j || int(f_.size()) < i + 2) {
@@ -216,7 +230,7 @@ void StripedProfile::trace_walk(const uint16_t* h, const uint8_t* t, int bi, int
     for (int i = 0; i < query_->len; ++i) row_offset_[i] = uint32_t((i % seg_len_) * lanes_ + i / seg_len_);
   }
   walk_back(*query_, t,
-            StripedH(h, size_t(seg_len_) * lanes_, row_offset_.data(), *query_, t, scoring_->gap_open,
+            StripedH(h, size_t(seg_len_) * lanes_, row_offset_.data(), *query_, t, out.score, scoring_->gap_open,
                      scoring_->gap_extend, walk_e_, walk_f_),
             bi, bj, false, out);
 }
