@@ -7,10 +7,11 @@
 //   if (al.evaluate(target_codes, tlen, hit)) ...   // MMseqs2's rules: length gate, -e, identity, coverage
 //
 // evaluate() runs the SIMD score first (exactly the reference score), rejects pairs whose
-// score cannot meet -e, and only then runs the exact traceback (a striped SIMD fill storing the
-// reference's direction bits; use_fast=false runs the full scalar reference traceback instead).
+// score cannot meet -e, and only then runs the exact traceback (a striped SIMD fill storing H,
+// walked back with the reference's tie rules; use_fast=false runs the full scalar reference
+// traceback instead).
 // evaluate_one_pass() decides the same but skips the score pass: one striped fill gives score,
-// end cell and directions together. It is faster where most pairs that pass the length gate get
+// end cell and H matrix together. It is faster where most pairs that pass the length gate get
 // a traceback anyway (clustering); evaluate() is faster where the -e gate rejects most (filter).
 // An Aligner holds per-query scratch space: use one per thread.
 #pragma once
@@ -40,8 +41,8 @@ class Aligner {
     return sw_align_reference(query_, target, tlen, *scoring_);
   }
   // The same alignment as align() (no CIGAR), given this pair's exact score(): the striped SIMD
-  // fill with direction bits (StripedProfile::align_scored; scalar sw_align_scored where 16 bits
-  // do not suffice), reusing this Aligner's direction buffer.
+  // fill of H and the walk back (StripedProfile::align_scored; scalar sw_align_scored where 16
+  // bits do not suffice), reusing this Aligner's traceback buffer.
   Alignment align_scored(const uint8_t* target, int tlen, int score) const {
     return striped_->align_scored(target, tlen, score, dir_);
   }
@@ -70,7 +71,7 @@ class Aligner {
   QueryProfile query_;
   std::unique_ptr<StripedProfile> striped_;
   int min_score_ = 0;
-  mutable std::vector<uint8_t> dir_;  // traceback directions, reused across targets
+  mutable std::vector<uint8_t> dir_;  // the traceback matrix (H, or scalar directions), reused across targets
 };
 
 // Fills a Hit (1-based coordinates, E-value, bits, identity per seq_id_mode) from an alignment.
