@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
     return a.score == f.score && a.qbegin == f.qbegin && a.qend == f.qend && a.tbegin == f.tbegin &&
            a.tend == f.tend && a.alnlen == f.alnlen && a.nident == f.nident && a.gap_opens == f.gap_opens;
   };
-  std::vector<uint8_t> dir;
+  TraceBuffer dir;
   t0 = Clock::now();
   for (int k = 0; k < pairs; ++k)
     bad += !same(sw_align_scored(q[k], t[k].data(), int(t[k].size()), sc, ref[k], dir), full[k]);

@@ -71,7 +71,7 @@ class Aligner {
   QueryProfile query_;
   std::unique_ptr<StripedProfile> striped_;
   int min_score_ = 0;
-  mutable std::vector<uint8_t> dir_;  // the traceback matrix (H, or scalar directions), reused across targets
+  mutable TraceBuffer dir_;  // the traceback matrix (H, or scalar directions), reused across targets
 };
 
 // Fills a Hit (1-based coordinates, E-value, bits, identity per seq_id_mode) from an alignment.

@@ -24,6 +24,7 @@ struct Sse41 {
   ESM_SSE41 static T set1(uint16_t v) { return _mm_set1_epi16(short(v)); }
   ESM_SSE41 static T load(const T* p) { return _mm_load_si128(p); }
   ESM_SSE41 static void store(T* p, T v) { _mm_store_si128(p, v); }
+  ESM_SSE41 static void stream(T* p, T v) { _mm_stream_si128(p, v); }
   ESM_SSE41 static T adds(T a, T b) { return _mm_adds_epu16(a, b); }
   ESM_SSE41 static T subs(T a, T b) { return _mm_subs_epu16(a, b); }
   ESM_SSE41 static T max(T a, T b) { return _mm_max_epu16(a, b); }
@@ -65,6 +66,7 @@ struct Avx2 {
   ESM_AVX2 static T set1(uint16_t v) { return _mm256_set1_epi16(short(v)); }
   ESM_AVX2 static T load(const T* p) { return _mm256_load_si256(p); }
   ESM_AVX2 static void store(T* p, T v) { _mm256_store_si256(p, v); }
+  ESM_AVX2 static void stream(T* p, T v) { _mm256_stream_si256(p, v); }
   ESM_AVX2 static T adds(T a, T b) { return _mm256_adds_epu16(a, b); }
   ESM_AVX2 static T subs(T a, T b) { return _mm256_subs_epu16(a, b); }
   ESM_AVX2 static T max(T a, T b) { return _mm256_max_epu16(a, b); }

@@ -81,21 +81,18 @@ Alignment sw_align_reference(const QueryProfile& q, const uint8_t* t, int tlen, 
 }
 
 Alignment sw_align_scored(const QueryProfile& q, const uint8_t* t, int tlen, const Scoring& s,
-                          int best_score, std::vector<uint8_t>& dir) {
+                          int best_score, TraceBuffer& dir) {
   const int go = s.gap_open, ge = s.gap_extend;
   const int n = q.len;
   Alignment out;
   if (n == 0 || tlen == 0 || best_score <= 0) return out;
   // Only the rows up to the end cell are filled: no zeroing, and the buffer is reused.
-  // Grown to exactly this pair's size (resize could double it); very large buffers are released
-  // after use below so one long pair does not pin its matrix for the rest of the run.
-  const size_t cells = size_t(n) * tlen;
-  if (dir.size() < cells) std::vector<uint8_t>(cells).swap(dir);
+  uint8_t* const dbytes = dir.reserve(size_t(n) * tlen);
   std::vector<int> H(tlen + 1, 0), F(tlen + 1, 0);
   int bi = -1, bj = -1;
   for (int i = 0; i < n && bi < 0; ++i) {
     const int16_t* row = q.row(i);
-    uint8_t* d = dir.data() + size_t(i) * tlen;
+    uint8_t* d = dbytes + size_t(i) * tlen;
     int diag = 0, e = 0, left = 0;
     for (int j = 1; j <= tlen; ++j) {
       uint8_t bits = 0;
@@ -125,8 +122,8 @@ Alignment sw_align_scored(const QueryProfile& q, const uint8_t* t, int tlen, con
   }
   if (bi < 0) fail("sw_align_scored: score ", best_score, " not reached (not the exact best score)");
   out.score = best_score;
-  walk_back(q, t, DirBytes<RowMajorDir>{RowMajorDir{dir.data(), tlen}}, bi, bj, false, out);
-  if (dir.size() > (size_t(16) << 20)) std::vector<uint8_t>().swap(dir);
+  walk_back(q, t, DirBytes<RowMajorDir>{RowMajorDir{dbytes, tlen}}, bi, bj, false, out);
+  dir.release_if_large();
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "align/profile.hpp"
+#include "align/trace_buffer.hpp"
 
 namespace esm::align {
 
@@ -34,10 +35,10 @@ Alignment sw_align_reference(const QueryProfile& q, const uint8_t* target, int t
 
 // The same alignment as sw_align_reference (every field but the CIGAR, which it leaves empty),
 // given its exact score (the SIMD kernel's): the fill stops at the first cell reaching that
-// score, which is the reference's end cell, so rows below it are never computed; `dir` is a
-// caller-owned direction buffer reused across calls instead of a fresh zeroed one per pair.
+// score, which is the reference's end cell, so rows below it are never computed; `dir` is the
+// caller's buffer, reused across calls instead of a fresh zeroed matrix per pair.
 // Throws esm::Error if best_score is not reached (a caller bug: it was not the exact score).
 Alignment sw_align_scored(const QueryProfile& q, const uint8_t* target, int tlen, const Scoring& s,
-                          int best_score, std::vector<uint8_t>& dir);
+                          int best_score, TraceBuffer& dir);
 
 }  // namespace esm::align

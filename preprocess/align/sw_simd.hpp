@@ -27,12 +27,12 @@ class StripedProfile {
   // the scalar sw_align_scored where 16 bits could saturate, for very long targets and on
   // SimdLevel::Scalar. `dir` is caller-owned and reused; two bytes per cell filled (tlen x query
   // rounded up to the lanes; the scalar fallback: one).
-  Alignment align_scored(const uint8_t* target, int tlen, int score, std::vector<uint8_t>& dir) const;
+  Alignment align_scored(const uint8_t* target, int tlen, int score, TraceBuffer& dir) const;
   // The same alignment without knowing the score: one striped fill that also keeps the column
   // holding the best score so far, so the end cell (and the score) come out of the fill
   // itself. For callers that trace back most pairs they score (clustering). Same
   // fallbacks as align_scored, saturation being decided after the fill.
-  Alignment align(const uint8_t* target, int tlen, std::vector<uint8_t>& dir) const;
+  Alignment align(const uint8_t* target, int tlen, TraceBuffer& dir) const;
   SimdLevel level() const { return level_; }
 
  private:
@@ -51,7 +51,7 @@ class StripedProfile {
   bool trace_fallback(int tlen) const;  // the striped traceback fill cannot run (scalar instead)
   // The striped fill of every cell's H into buf (sw_simd_trace.cpp); returns the matrix and sets
   // the best score and its end cell.
-  const uint16_t* trace_fill(const uint8_t* target, int tlen, std::vector<uint8_t>& buf, int& best, int& bi,
+  const uint16_t* trace_fill(const uint8_t* target, int tlen, TraceBuffer& buf, int& best, int& bi,
                              int& bj) const;
   // The walk back from the end cell over that matrix.
   void trace_walk(const uint16_t* h, const uint8_t* target, int bi, int bj, Alignment& out) const;

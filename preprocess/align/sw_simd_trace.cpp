@@ -55,9 +55,16 @@ using namespace detail;
 
 namespace {
 
-// `work`: 2 * seg_len vectors (E of the next column, a zero column). `hmat`: tlen * seg_len
-// vectors, H of column j at j * seg_len. Returns the best score and its cell (bi, bj; -1 when
-// the best is 0).
+// A matrix above this size is written with non-temporal stores: it cannot stay in the caches
+// anyway, and streaming skips reading each line in before overwriting it. Each column is then
+// computed in a two-column scratch and copied out once finished (the lazy correction rewrites
+// it). Pairs of more than 8e6 cells on metastudent: fill 0.85 -> 0.73 s; below ~8 MiB the walk
+// reads the matrix back from the caches, so smaller ones keep plain stores.
+constexpr size_t kStreamBytes = size_t(8) << 20;
+
+// `work`: 4 * seg_len vectors (E of the next column, a zero column, kStream's two columns).
+// `hmat`: tlen * seg_len vectors, H of column j at j * seg_len. Returns the best score and its
+// cell (bi, bj; -1 when the best is 0).
 #define ESM_TRACE_KERNEL(NAME, V, ATTR)                                                           \
   ATTR int first_row_of(const V::T* col, int seg_len, uint16_t value) {                           \
     const V::T v = V::set1(value);                                                                \
@@ -70,12 +77,15 @@ namespace {
     while (!((V::lane_bits(V::eq(V::load(col + seg), v)) >> (2 * lane)) & 1)) ++seg;              \
     return lane * seg_len + seg;                                                                  \
   }                                                                                               \
+  template <bool kStream>                                                                          \
   ATTR int NAME(const uint16_t* prof, int seg_len, const uint8_t* t, int tlen, uint16_t bias,      \
                 int go, int ge, uint16_t* work, uint16_t* hmat, int& bi, int& bj) {               \
     using T = V::T;                                                                               \
     T* earr = reinterpret_cast<T*>(work);                                                         \
+    T* scratch = earr + 2 * seg_len; /* kStream: two columns, the current and the previous */    \
     const T* hprev = earr + seg_len; /* the zero column left of column 0 */                      \
-    T* hcur = reinterpret_cast<T*>(hmat);                                                         \
+    T* hout = reinterpret_cast<T*>(hmat);                                                         \
+    T* hcur = kStream ? scratch : hout;                                                           \
     const T* kept = nullptr; /* the column holding the best score so far */                       \
     int kept_row = -1;       /* its first row holding it; -1: not scanned yet */                  \
     int best = 0;                                                                                 \
@@ -84,7 +94,7 @@ namespace {
     for (int s = 0; s < 2 * seg_len; ++s) V::store(earr + s, zero);                               \
     const T vgo = V::set1(uint16_t(go)), vge = V::set1(uint16_t(ge)), vbias = V::set1(bias);      \
     const T* P = reinterpret_cast<const T*>(prof);                                                \
-    for (int j = 0; j < tlen; ++j, hprev = hcur, hcur += seg_len) {                               \
+    for (int j = 0; j < tlen; ++j, hout += seg_len) {                                             \
       const T* pj = P + size_t(t[j]) * seg_len;                                                   \
       T vf = zero, colmax = zero;                                                                 \
       T vh = V::shift_up(V::load(hprev + seg_len - 1));                                           \
@@ -113,15 +123,20 @@ namespace {
           vf = V::subs(vf, vge);                                                                  \
         }                                                                                         \
       }                                                                                           \
+      if (kStream)                                                                                \
+        for (int s = 0; s < seg_len; ++s) V::stream(hout + s, V::load(hcur + s));                 \
       /* The end cell (see above). */                                                             \
       if (V::any_gt(colmax, V::set1(uint16_t(best)))) {                                           \
-        best = V::hmax(colmax), kept = hcur, kept_row = -1, bj = j;                               \
+        best = V::hmax(colmax), kept = hout, kept_row = -1, bj = j;                               \
       } else if (best > 0 && V::any_gt(colmax, V::set1(uint16_t(best - 1)))) {                    \
         if (kept_row < 0) kept_row = first_row_of(kept, seg_len, uint16_t(best));                 \
         const int row = first_row_of(hcur, seg_len, uint16_t(best));                              \
-        if (row < kept_row) kept = hcur, kept_row = row, bj = j;                                  \
+        if (row < kept_row) kept = hout, kept_row = row, bj = j;                                  \
       }                                                                                           \
+      hprev = hcur;                                                                               \
+      hcur = kStream ? scratch + (j + 1) % 2 * seg_len : hout + seg_len;                          \
     }                                                                                             \
+    if (kStream) _mm_sfence();                                                                    \
     if (best > 0) bi = kept_row >= 0 ? kept_row : first_row_of(kept, seg_len, uint16_t(best));    \
     return best;                                                                                  \
   }
@@ -205,19 +220,22 @@ bool StripedProfile::trace_fallback(int tlen) const {
   return level_ == SimdLevel::Scalar || tlen >= 0xFFFF || ge < 1 || go < ge || bias_ < 1;
 }
 
-const uint16_t* StripedProfile::trace_fill(const uint8_t* t, int tlen, std::vector<uint8_t>& buf, int& best, int& bi,
+const uint16_t* StripedProfile::trace_fill(const uint8_t* t, int tlen, TraceBuffer& buf, int& best, int& bi,
                                            int& bj) const {
-  // H of every cell, 2 bytes each, 32-byte aligned inside the caller's buffer.
-  const size_t bytes = size_t(tlen) * seg_len_ * lanes_ * 2 + 32;
-  if (buf.size() < bytes) std::vector<uint8_t>(bytes).swap(buf);  // exactly this size (see sw_align_scored)
-  uint16_t* h = reinterpret_cast<uint16_t*>(buf.data() + (32 - (reinterpret_cast<uintptr_t>(buf.data()) & 31)) % 32);
-  const size_t columns = size_t(2) * seg_len_ * lanes_;
+  // H of every cell, 2 bytes each.
+  uint16_t* h = reinterpret_cast<uint16_t*>(buf.reserve(size_t(tlen) * seg_len_ * lanes_ * 2));
+  const size_t columns = size_t(4) * seg_len_ * lanes_;
   if (trace_work_.size() < columns + 16) trace_work_.assign(columns + 16, 0);
   uint16_t* w = trace_work_.data() + (32 - (reinterpret_cast<uintptr_t>(trace_work_.data()) & 31)) / 2 % 16;
   const uint16_t* p = data_.data() + offset_;
   const int go = scoring_->gap_open, ge = scoring_->gap_extend;
-  best = level_ == SimdLevel::Avx2 ? trace_avx2(p, seg_len_, t, tlen, bias_, go, ge, w, h, bi, bj)
-                                   : trace_sse41(p, seg_len_, t, tlen, bias_, go, ge, w, h, bi, bj);
+  const bool stream = size_t(tlen) * seg_len_ * lanes_ * 2 > kStreamBytes;
+  if (level_ == SimdLevel::Avx2)
+    best = stream ? trace_avx2<true>(p, seg_len_, t, tlen, bias_, go, ge, w, h, bi, bj)
+                  : trace_avx2<false>(p, seg_len_, t, tlen, bias_, go, ge, w, h, bi, bj);
+  else
+    best = stream ? trace_sse41<true>(p, seg_len_, t, tlen, bias_, go, ge, w, h, bi, bj)
+                  : trace_sse41<false>(p, seg_len_, t, tlen, bias_, go, ge, w, h, bi, bj);
   // (Where 16 bits saturated the caller falls back to the scalar fill and ignores the cell.)
   if (best > 0 && bi >= query_->len && best + query_->max_score + bias_ < 0xFFFF)
     fail("internal: striped traceback end cell in a padding row");
@@ -235,8 +253,7 @@ void StripedProfile::trace_walk(const uint16_t* h, const uint8_t* t, int bi, int
             bi, bj, false, out);
 }
 
-Alignment StripedProfile::align_scored(const uint8_t* t, int tlen, int score,
-                                        std::vector<uint8_t>& dir) const {
+Alignment StripedProfile::align_scored(const uint8_t* t, int tlen, int score, TraceBuffer& dir) const {
   const QueryProfile& q = *query_;
   // Fallbacks: no SIMD; 16-bit lanes could saturate (a score or column index that does not
   // fit); gap costs the F argument above does not cover.
@@ -250,11 +267,11 @@ Alignment StripedProfile::align_scored(const uint8_t* t, int tlen, int score,
     fail("StripedProfile::align_scored: best score ", best, " is not the given ", score, " (not the exact score)");
   out.score = score;
   trace_walk(h, t, bi, bj, out);
-  if (dir.size() > (size_t(256) << 20)) std::vector<uint8_t>().swap(dir);
+  dir.release_if_large();
   return out;
 }
 
-Alignment StripedProfile::align(const uint8_t* t, int tlen, std::vector<uint8_t>& dir) const {
+Alignment StripedProfile::align(const uint8_t* t, int tlen, TraceBuffer& dir) const {
   const QueryProfile& q = *query_;
   Alignment out;
   if (q.len == 0 || tlen == 0) return out;
@@ -270,7 +287,7 @@ Alignment StripedProfile::align(const uint8_t* t, int tlen, std::vector<uint8_t>
   if (best <= 0) return out;
   out.score = best;
   trace_walk(h, t, bi, bj, out);
-  if (dir.size() > (size_t(256) << 20)) std::vector<uint8_t>().swap(dir);
+  dir.release_if_large();
   return out;
 }
 

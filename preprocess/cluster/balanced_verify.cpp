@@ -14,12 +14,19 @@ namespace esm::cluster {
 
 namespace {
 
-// A center's query profile (composition bias, scores, striped layout) costs about as much per
-// residue as this many alignment cells (perf on metastudent: ~36 us per ~470-residue center vs
-// ~0.28 ns per traceback cell); charged to the first of its pairs.
-constexpr uint64_t kProfileCells = 256;
+// A pair's expected alignment time in picoseconds, fitted on every pair of a 1-thread run on
+// 200,000 metastudent proteins (per-pair timings against the pair's sizes; sums over runs of
+// 500 consecutive pairs, the granularity ranks receive, within 3.5% on average against 5.3% for
+// cells alone): the fill and walk per cell, more per cell once the matrix outgrows the caches
+// (the fill streams it to memory, sw_simd_trace.cpp), a fixed cost per pair (encoding, set-up,
+// the hit), and the center's profile per residue, charged to the first of its pairs.
+constexpr uint64_t kCellPs = 140, kLargeCellPs = 240, kPairPs = 4'000'000, kProfileResiduePs = 43'000;
+constexpr uint64_t kLargeCells = uint64_t(4) << 20;  // 2-byte cells: 8 MiB
 
-uint64_t pair_cost(size_t center_len, size_t member_len) { return uint64_t(center_len) * member_len + center_len + member_len + 1; }  // >= 1: no zero total
+uint64_t pair_cost(size_t center_len, size_t member_len) {
+  const uint64_t cells = uint64_t(center_len) * member_len;
+  return cells * (cells > kLargeCells ? kLargeCellPs : kCellPs) + kPairPs;
+}
 
 uint64_t nanoseconds_since(std::chrono::steady_clock::time_point t0) {
   return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
@@ -42,7 +49,7 @@ T take(const std::string& in, size_t& at) {
 }  // namespace
 
 std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const SequenceLookup& residues,
-                                     const LocalVerifier& verify, RankSpeeds* speeds) {
+                                     const LocalVerifier& verify, RankSpeeds* speeds, uint64_t head_start_ns) {
   const int nranks = mpi::size(), me = mpi::rank();
   if (nranks == 1) {
     const auto start = std::chrono::steady_clock::now();
@@ -73,22 +80,38 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
     const size_t i = order[k];
     const size_t qlen = residues(batch[i].center).size();
     cost[i] = pair_cost(qlen, residues(batch[i].member).size());
-    if (k == 0 || batch[order[k - 1]].center != batch[i].center) cost[i] += kProfileCells * qlen;
+    if (k == 0 || batch[order[k - 1]].center != batch[i].center) cost[i] += kProfileResiduePs * qlen;
     hist[bucket_of(batch[i].center)] += cost[i];
   }
   mpi::allreduce_sum(hist);
   long double total = 0;
   for (uint64_t c : hist) total += c;
-  // Shares: equal, or by measured speed once every rank has timed enough work (~1 s of it).
-  std::vector<long double> share(nranks, 1.0L / nranks);
+  // Shares: each rank's speed (cost per nanosecond) is the model's 1000 ps per ns until it has
+  // timed about a second of work, then its measured one. A rank that spent longer on this step
+  // already (its identity gate: head_start_ns) gets less, so that all are
+  // expected to finish together: rank r gets speed_r x (T - head_r), T solving sum = total.
+  const std::vector<uint64_t> head = mpi::allgather(head_start_ns);
+  std::vector<long double> speed(nranks, 1000.0L);
   if (speeds) {
     const std::vector<uint64_t> done = mpi::allgather(speeds->cost_done);
     const std::vector<uint64_t> ns = mpi::allgather(speeds->nanoseconds);
-    constexpr uint64_t kEnoughCost = uint64_t(3) << 30;
-    if (*std::min_element(done.begin(), done.end()) >= kEnoughCost) {
-      long double sum = 0;
-      for (int r = 0; r < nranks; ++r) sum += share[r] = (long double)done[r] / std::max<uint64_t>(ns[r], 1);
-      for (int r = 0; r < nranks; ++r) share[r] /= sum;
+    constexpr uint64_t kEnoughCost = 1'000'000'000'000;  // ~1 s in picoseconds
+    if (*std::min_element(done.begin(), done.end()) >= kEnoughCost)
+      for (int r = 0; r < nranks; ++r) speed[r] = (long double)done[r] / std::max<uint64_t>(ns[r], 1);
+  }
+  std::vector<long double> share(nranks, 0.0L);
+  {
+    std::vector<uint8_t> busy(nranks, 1);  // ranks whose head start is past the common finish
+    for (bool changed = true; changed;) {
+      long double num = total, den = 0;
+      for (int r = 0; r < nranks; ++r)
+        if (busy[r]) num += speed[r] * head[r], den += speed[r];
+      const long double finish = num / den;
+      changed = false;
+      for (int r = 0; r < nranks; ++r) {
+        share[r] = busy[r] ? std::max(0.0L, speed[r] * (finish - head[r])) / std::max(total, 1.0L) : 0.0L;
+        if (busy[r] && head[r] >= finish) busy[r] = 0, changed = true;
+      }
     }
   }
   std::vector<long double> upto(nranks);  // cost where each rank's share ends

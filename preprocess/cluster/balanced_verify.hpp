@@ -1,13 +1,14 @@
 // Spreads the alignments of one greedy step evenly over the ranks. The pairs a rank must decide
-// are those of its own members, and which of them are ready in a given round depends on the
+// are those of its own members, and which of them are ready in a given step depends on the
 // data: measured on 200,000 metastudent proteins, 2 ranks had up to 1.7x different work in a
-// round and each waited for the other about 2-3 s of 14 s. Every rank passes its own batch;
-// pairs are weighed (center length x member length, plus the center's profile build once) and
-// go to the rank whose range of center indexes they fall in, the ranges cut so that each rank
-// gets an equal share of the step's cost (or one proportional to its measured speed, see
-// RankSpeeds), so each center's profile is built on one rank only. Moved pairs travel with
-// their residues, and the decisions come back to the pair's rank. A pair's decision does not
-// depend on which rank aligns it, so outputs do not change.
+// step and each waited for the other about 2-3 s of 14 s. Every rank passes its own batch;
+// pairs are weighed by a fitted time model (balanced_verify.cpp: per cell, per pair, and the
+// center's profile build once) and go to the rank whose range of center indexes they fall in,
+// the ranges cut so that the ranks are expected to finish the step together: shares follow each
+// rank's measured speed (RankSpeeds) and what it already spent on the step (head_start_ns). So
+// each center's profile is built on one rank only. Moved pairs travel with their residues, and
+// the decisions come back to the pair's rank. A pair's decision does not depend on which rank
+// aligns it, so outputs do not change.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -21,7 +22,7 @@ namespace esm::cluster {
 // Aligns pairs on this rank; `residues` resolves every center and member in them.
 using LocalVerifier = std::function<std::vector<uint8_t>(const std::vector<Pair>& pairs, const SequenceLookup& residues)>;
 
-// How fast each rank has aligned so far (cost units and nanoseconds of its verify calls, summed
+// How fast each rank has aligned so far (modelled picoseconds and nanoseconds of its verify calls, summed
 // over the steps). Ranks are not equally fast per unit of cost (measured on 2 ranks of one VM:
 // one 5% slower over a whole run), so once enough work is timed each rank's share of a step
 // follows its measured speed instead of being equal. Keep one per run, across the steps.
@@ -31,8 +32,11 @@ struct RankSpeeds {
 
 // Collective (all ranks, any batch sizes, empty included). residues: this rank's sequences and
 // the centers of its batch. Returns ok[i] for batch[i]. One rank: verify(batch, residues).
-// speeds: optional, see RankSpeeds; where pairs are aligned never changes the decisions.
+// speeds: optional, see RankSpeeds; head_start_ns: time this rank already spent on the step
+// (its identity gate), which the others make up. Where pairs are aligned never changes the
+// decisions.
 std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const SequenceLookup& residues,
-                                     const LocalVerifier& verify, RankSpeeds* speeds = nullptr);
+                                     const LocalVerifier& verify, RankSpeeds* speeds = nullptr,
+                                     uint64_t head_start_ns = 0);
 
 }  // namespace esm::cluster

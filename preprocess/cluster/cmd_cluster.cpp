@@ -140,8 +140,8 @@ int cmd_cluster(int argc, char** argv) {
   log::info("rank ", mpi::rank(), ": ", records.size(), " sequences, ", stats.kmers, " k-mer tuples, ", stats.pairs,
             " candidate pairs, ", stats.aligned, " decided (", stats.gated, " by the identity gate), ", stats.accepted,
             " accepted; k-mers ", stats.seconds_kmers, " s, pairs ", stats.seconds_pairs, " s, fetch ", stats.seconds_fetch,
-            " s, greedy ", stats.seconds_greedy, " s (", stats.rounds, " rounds; deciding pairs ", stats.seconds_verify,
-            " s: identity gate ", stats.seconds_gate, " s, alignments ", stats.seconds_align, " s; waiting in exchanges ",
+            " s, greedy ", stats.seconds_greedy, " s (", stats.steps, " steps; deciding pairs ", stats.seconds_verify,
+            " s: identity gate ", stats.seconds_gate, " s, alignments ", stats.seconds_align, " s; exchanging statuses ",
             stats.seconds_wait, " s)");
 
   uint64_t clusters = cluster::write_cluster_tsv(out, records, part, rep_of);

@@ -1,12 +1,13 @@
 // All-to-all of fixed-size records (one vector per destination rank) over
-// esm::mpi::alltoall_bytes. Records must be trivially copyable; they travel as raw bytes
+// esm::mpi::alltoall_into. Records must be trivially copyable; they travel as raw bytes
 // between ranks of one job, which share one binary and one byte order.
 #pragma once
 #include <cstring>
-#include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/mpi_env.hpp"
 
 namespace esm::cluster {
@@ -21,20 +22,18 @@ std::vector<std::vector<T>> exchange_by_rank(std::vector<std::vector<T>>& outbox
   const size_t me = size_t(esm::mpi::rank());
   std::vector<T> own = std::move(outbox[me]);
   outbox[me].clear();
-  std::vector<std::string> send(outbox.size());
-  for (size_t r = 0; r < outbox.size(); ++r) {
-    send[r].resize(outbox[r].size() * sizeof(T));
-    if (!outbox[r].empty()) std::memcpy(send[r].data(), outbox[r].data(), send[r].size());
-    std::vector<T>().swap(outbox[r]);
-  }
-  std::vector<std::string> recv = esm::mpi::alltoall_bytes(send);
-  send.clear();
-  std::vector<std::vector<T>> out(recv.size());
-  for (size_t r = 0; r < recv.size(); ++r) {
-    out[r].resize(recv[r].size() / sizeof(T));
-    if (!recv[r].empty()) std::memcpy(static_cast<void*>(out[r].data()), recv[r].data(), recv[r].size());
-    std::string().swap(recv[r]);
-  }
+  // Straight from the outboxes into the result vectors: staging through byte strings cost two
+  // more copies (0.09 s of k-mer tuples per rank on 2 ranks for 200,000 proteins).
+  std::vector<std::string_view> send(outbox.size());
+  for (size_t r = 0; r < outbox.size(); ++r)
+    send[r] = std::string_view(reinterpret_cast<const char*>(outbox[r].data()), outbox[r].size() * sizeof(T));
+  std::vector<std::vector<T>> out(outbox.size());
+  esm::mpi::alltoall_into(send, [&](int r, uint64_t bytes) {
+    if (bytes % sizeof(T)) fail("internal: exchange of ", bytes, " bytes is not a whole number of records");
+    out[size_t(r)].resize(bytes / sizeof(T));
+    return reinterpret_cast<char*>(out[size_t(r)].data());
+  });
+  for (auto& v : outbox) std::vector<T>().swap(v);
   out[me] = std::move(own);
   return out;
 }

@@ -34,7 +34,8 @@ struct StatusMessage {
 std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Partition& part,
                                     const std::vector<Pair>& candidates,
                                     const std::function<uint32_t(uint64_t)>& center_len,
-                                    const BatchVerifier& verify, GreedyStats& stats) {
+                                    const BatchVerifier& verify, GreedyStats& stats,
+                                    const std::function<void(uint64_t)>& on_decided) {
   const int me = mpi::rank(), nranks = mpi::size();
   const uint64_t first = part.first(me);
   const size_t n = lens.size();
@@ -100,66 +101,61 @@ std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Par
     return remote_status[size_t(it - remote.begin())];
   };
 
+  // Steps run in lockstep on all ranks (verify may be collective: balanced_verify.hpp). Each
+  // step aligns, for every undecided local sequence, the pair with its next candidate center
+  // that is known to be a representative, then sends the statuses decided in the step to the
+  // ranks waiting for them, so a chain of centers across ranks advances one link per step as it
+  // would on one rank (exchanging only when no rank could go on locally took 6x the steps on 2
+  // ranks: each a synchronisation point with its own load imbalance).
   std::vector<Pair> tasks;
   std::vector<uint32_t> task_node;
+  std::vector<uint32_t> decided_now;
   for (;;) {
-    ++stats.rounds;
-    const auto round_start = std::chrono::steady_clock::now();
-    const uint64_t aligned_before = stats.aligned;
-    double round_verify = 0;
-    uint64_t steps = 0;
-    std::vector<uint32_t> decided_now;
-    // Steps run in lockstep on all ranks (verify may be collective: balanced_verify.hpp) until
-    // no rank can decide anything more this round.
-    for (bool progress = true; progress;) {
-      progress = false;
-      tasks.clear();
-      task_node.clear();
-      for (uint32_t u : undecided) {
-        size_t& c = cursor[u];
-        bool waiting = false;
-        for (; c < start[u + 1]; ++c) {
-          uint8_t st = status_of(cand[c]);
-          if (st == kMember) continue;  // a member takes nobody: no need to align
-          if (st == kUndecided) { waiting = true; break; }
-          tasks.push_back({cand[c], first + u});  // a representative: is the pair accepted?
-          task_node.push_back(u);
-          waiting = true;
-          break;
-        }
-        if (!waiting) {  // no representative took it: it becomes one
-          status[u] = kRep;
-          rep[u] = first + u;
-          decided_now.push_back(u);
-          progress = true;
-        }
+    ++stats.steps;
+    tasks.clear();
+    task_node.clear();
+    decided_now.clear();
+    for (uint32_t u : undecided) {
+      size_t& c = cursor[u];
+      bool waiting = false;
+      for (; c < start[u + 1]; ++c) {
+        uint8_t st = status_of(cand[c]);
+        if (st == kMember) continue;  // a member takes nobody: no need to align
+        if (st == kUndecided) { waiting = true; break; }
+        tasks.push_back({cand[c], first + u});  // a representative: is the pair accepted?
+        task_node.push_back(u);
+        waiting = true;
+        break;
       }
-      const auto t0 = std::chrono::steady_clock::now();
-      std::vector<uint8_t> ok = verify(tasks);
-      round_verify += seconds_since(t0);
-      ++steps;
-      if (!tasks.empty()) {
-        stats.aligned += tasks.size();
-        for (size_t i = 0; i < tasks.size(); ++i) {
-          uint32_t u = task_node[i];
-          if (ok[i]) {
-            status[u] = kMember;
-            rep[u] = tasks[i].center;
-            decided_now.push_back(u);
-            ++stats.accepted;
-          } else {
-            ++cursor[u];
-          }
-        }
-        progress = true;
+      if (!waiting) {  // no representative took it: it becomes one
+        status[u] = kRep;
+        rep[u] = first + u;
+        decided_now.push_back(u);
       }
-      undecided.erase(std::remove_if(undecided.begin(), undecided.end(), [&](uint32_t u) { return status[u] != kUndecided; }),
-                      undecided.end());
-      if (nranks > 1) progress = mpi::allreduce_max(uint64_t(progress)) != 0;
     }
-    const double round_local = seconds_since(round_start);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<uint8_t> ok = verify(tasks);
+    stats.seconds_verify += seconds_since(t0);
+    stats.aligned += tasks.size();
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      uint32_t u = task_node[i];
+      if (ok[i]) {
+        status[u] = kMember;
+        rep[u] = tasks[i].center;
+        decided_now.push_back(u);
+        ++stats.accepted;
+      } else {
+        ++cursor[u];
+      }
+    }
+    undecided.erase(std::remove_if(undecided.begin(), undecided.end(), [&](uint32_t u) { return status[u] != kUndecided; }),
+                    undecided.end());
+    if (on_decided) on_decided(decided_now.size());
+    if (nranks == 1) {
+      if (undecided.empty()) break;
+      continue;
+    }
     const auto wait_start = std::chrono::steady_clock::now();
-    // Tell the ranks that wait for them which of our sequences were decided this round.
     std::vector<std::vector<StatusMessage>> outbox(nranks);
     for (uint32_t u : decided_now)
       for (size_t s = sub_start[u]; s < sub_start[u + 1]; ++s)
@@ -170,14 +166,11 @@ std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Par
       remote_status[size_t(it - remote.begin())] = uint8_t(m.status);
     }
     const uint64_t left = mpi::allreduce_sum(uint64_t(undecided.size()));
-    const double round_wait = seconds_since(wait_start);
-    stats.seconds_verify += round_verify;
-    stats.seconds_wait += round_wait;
-    log::debug("greedy round ", stats.rounds, ": aligned ", stats.aligned - aligned_before, " pairs in ", steps,
-               " steps, ", round_verify, " s, local work ", round_local, " s, exchange ", round_wait, " s; ", left,
-               " sequences undecided");
+    stats.seconds_wait += seconds_since(wait_start);
     if (left == 0) break;
   }
+  log::debug("greedy: aligned ", stats.aligned, " pairs in ", stats.steps, " steps, ", stats.seconds_verify,
+             " s deciding, ", stats.seconds_wait, " s exchanging statuses");
   return rep;
 }
 

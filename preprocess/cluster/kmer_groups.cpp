@@ -48,7 +48,8 @@ std::vector<KmerTuple> route_kmers(const std::vector<SequenceSet>& sets, const K
     });
   }
   std::vector<std::vector<KmerTuple>> outbox(nranks);
-  for (int r = 0; r < nranks; ++r) {
+  for (int r = 0; r < nranks && threads == 1; ++r) outbox[r] = std::move(boxes[0][r]);  // nothing to merge
+  for (int r = 0; r < nranks && threads > 1; ++r) {
     size_t n = 0;
     for (int t = 0; t < threads; ++t) n += boxes[t][r].size();
     outbox[r].reserve(n);

@@ -58,7 +58,8 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
   t0 = std::chrono::steady_clock::now();
   std::vector<uint32_t> lens(seqs.size());
   for (size_t i = 0; i < seqs.size(); ++i) lens[i] = uint32_t(seqs[i].size());
-  Progress progress("aligning candidate pairs", stats.pairs, "pairs");
+  // Counted in sequences decided: only about a third of the candidate pairs get aligned.
+  Progress progress("deciding sequences", seqs.size(), "seqs");
   PairAligners aligners(options.search, stats.residues, options.threads);
   LocalVerifier align_here = [&](const std::vector<Pair>& batch, const SequenceLookup& residues) {
     // Sorted by center so each thread builds a center's profile once.
@@ -85,20 +86,21 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
     for (size_t i = 0; i < batch.size(); ++i)
       if (pass[i]) kept.push_back(batch[i]);
     stats.gated += batch.size() - kept.size();
-    const std::vector<uint8_t> kept_ok = verify_balanced(kept, residues_of, align_here, &speeds);
+    const auto head_start = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - gate_start);
+    const std::vector<uint8_t> kept_ok = verify_balanced(kept, residues_of, align_here, &speeds, uint64_t(head_start.count()));
     std::vector<uint8_t> ok(batch.size(), 0);
     for (size_t i = 0, k = 0; i < batch.size(); ++i)
       if (pass[i]) ok[i] = kept_ok[k++];
-    progress.add(batch.size());
     return ok;
   };
   GreedyStats g;
   std::vector<uint64_t> rep = greedy_assign(
-      lens, part, pairs, [&](uint64_t gid) { return uint32_t(residues_of(gid).size()); }, verify, g);
+      lens, part, pairs, [&](uint64_t gid) { return uint32_t(residues_of(gid).size()); }, verify, g,
+      [&](uint64_t n) { progress.add(n); });
   progress.finish();
   stats.aligned = g.aligned;
   stats.accepted = g.accepted;
-  stats.rounds = g.rounds;
+  stats.steps = g.steps;
   stats.seconds_verify = g.seconds_verify;
   stats.seconds_align = double(speeds.nanoseconds) * 1e-9;
   stats.seconds_wait = g.seconds_wait;

@@ -115,19 +115,18 @@ std::vector<std::string> gather_bytes(const std::string& mine, int root) {
   return out;
 }
 
-std::vector<std::string> alltoall_bytes(const std::vector<std::string>& send) {
-  if (static_cast<int>(send.size()) != g_size) fail("internal: alltoall_bytes needs one buffer per rank");
+void alltoall_into(const std::vector<std::string_view>& send, const std::function<char*(int, uint64_t)>& recv_at) {
+  if (static_cast<int>(send.size()) != g_size) fail("internal: alltoall needs one buffer per rank");
   std::vector<uint64_t> scount(g_size), rcount(g_size);
   for (int r = 0; r < g_size; ++r) scount[r] = send[r].size();
   MPI_Alltoall(scount.data(), 1, MPI_UINT64_T, rcount.data(), 1, MPI_UINT64_T, comm());
-  std::vector<std::string> recv(g_size);
   std::vector<MPI_Request> reqs;
   for (int r = 0; r < g_size; ++r) {
-    recv[r].resize(rcount[r]);
+    char* at = recv_at(r, rcount[r]);
     for (size_t off = 0; off < rcount[r]; off += kMaxChunk) {
       size_t len = std::min(kMaxChunk, rcount[r] - off);
       reqs.emplace_back();
-      MPI_Irecv(recv[r].data() + off, static_cast<int>(len), MPI_BYTE, r, 7002, comm(), &reqs.back());
+      MPI_Irecv(at + off, static_cast<int>(len), MPI_BYTE, r, 7002, comm(), &reqs.back());
     }
   }
   for (int r = 0; r < g_size; ++r) {
@@ -138,6 +137,15 @@ std::vector<std::string> alltoall_bytes(const std::vector<std::string>& send) {
     }
   }
   MPI_Waitall(static_cast<int>(reqs.size()), reqs.data(), MPI_STATUSES_IGNORE);
+}
+
+std::vector<std::string> alltoall_bytes(const std::vector<std::string>& send) {
+  std::vector<std::string_view> views(send.begin(), send.end());
+  std::vector<std::string> recv(g_size);
+  alltoall_into(views, [&](int r, uint64_t n) {
+    recv[r].resize(n);
+    return recv[r].data();
+  });
   return recv;
 }
 

@@ -4,7 +4,9 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace esm::mpi {
@@ -47,6 +49,10 @@ std::vector<std::string> allgather_bytes(const std::string& mine);
 std::vector<std::string> gather_bytes(const std::string& mine, int root = 0);
 // send[i] goes to rank i; returns what each rank sent to this one, in rank order.
 std::vector<std::string> alltoall_bytes(const std::vector<std::string>& send);
+// The same without staging copies: send[i] goes to rank i straight from the caller's memory,
+// and what rank r sends lands at recv_at(r, bytes), which the caller allocates (called once per
+// rank, in rank order, before any data moves). For large exchanges (k-mer tuples, pairs).
+void alltoall_into(const std::vector<std::string_view>& send, const std::function<char*(int rank, uint64_t bytes)>& recv_at);
 std::string bcast_string(const std::string& s, int root = 0);
 void barrier();
 

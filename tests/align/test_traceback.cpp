@@ -77,7 +77,7 @@ int compare_pair(Aligner& al, const std::string& q, const std::string& t) {
     SCOPED_TRACE("q=" + q + " t=" + t);
     expect_same_alignment(al.align_scored(tc.data(), tlen, score), ref);
     expect_same_alignment(al.align_one_pass(tc.data(), tlen), ref);
-    std::vector<uint8_t> dir;
+    TraceBuffer dir;
     expect_same_alignment(sw_align_scored(al.query(), tc.data(), tlen, blosum62(), score, dir), ref);
   }
   Hit fast, slow, one;
@@ -101,7 +101,7 @@ std::vector<SimdLevel> simd_levels() {
 
 // The striped traceback at each SIMD level (one direction buffer reused across pairs and levels)
 // against the reference, under scoring `sc`; returns the number of alignments compared.
-int compare_levels(const std::string& q, const std::string& t, const Scoring& sc, std::vector<uint8_t>& dir) {
+int compare_levels(const std::string& q, const std::string& t, const Scoring& sc, TraceBuffer& dir) {
   const QueryProfile qp = QueryProfile::build(q, sc);
   const auto tc = encode(t);
   const int tlen = int(tc.size());
@@ -211,7 +211,7 @@ TEST(Traceback, WrongScoreIsAnError) {
   const QueryProfile q = QueryProfile::build("MKTAYIAKQRQISFVKSHFSRQ", s);
   const auto t = encode("MKTAYIAKQRQISFVKSHFSRQ");
   const int score = sw_score_reference(q, t.data(), int(t.size()), s);
-  std::vector<uint8_t> dir;
+  TraceBuffer dir;
   EXPECT_THROW(sw_align_scored(q, t.data(), int(t.size()), s, score + 1, dir), esm::Error);
   EXPECT_EQ(sw_align_scored(q, t.data(), int(t.size()), s, score, dir).alnlen, int(t.size()));
 }
@@ -220,7 +220,7 @@ TEST(Traceback, SimdLevelsRandomPairsAndGapCosts) {
   if (simd_levels().empty()) GTEST_SKIP() << "CPU without SSE4.1: only the scalar path runs";
   std::mt19937 rng(91);
   const std::vector<std::string> alphabets = {"ACDEFGHIKLMNPQRSTVWY", "AG", "W", "KE", "LVI"};
-  std::vector<uint8_t> dir;
+  TraceBuffer dir;
   int compared = 0;
   for (int k = 0; k < 240; ++k) {
     const std::string& letters = alphabets[k % alphabets.size()];
@@ -244,7 +244,7 @@ TEST(Traceback, SimdLevelsLongVerticalGaps) {
   if (simd_levels().empty()) GTEST_SKIP() << "CPU without SSE4.1: only the scalar path runs";
   std::mt19937 rng(2718);
   const std::string letters = "ACDEFGHIKLMNPQRSTVWY";
-  std::vector<uint8_t> dir;
+  TraceBuffer dir;
   int compared = 0;
   for (int k = 0; k < 48; ++k) {
     Scoring sc = blosum62();
@@ -264,7 +264,7 @@ TEST(Traceback, SimdLevelsLowComplexityAndRepeats) {
   if (simd_levels().empty()) GTEST_SKIP() << "CPU without SSE4.1: only the scalar path runs";
   Scoring nobias = blosum62();
   nobias.composition_bias = false;  // keeps repeats scoring high: more equal-score paths
-  std::vector<uint8_t> dir;
+  TraceBuffer dir;
   for (const Scoring& sc : {blosum62(), nobias}) {
     compare_levels(std::string(300, 'A'), std::string(280, 'A'), sc, dir);
     compare_levels(std::string(257, 'W'), std::string(300, 'W'), sc, dir);
@@ -282,7 +282,7 @@ TEST(Traceback, SimdLevelsLongPairs) {
   if (simd_levels().empty()) GTEST_SKIP() << "CPU without SSE4.1: only the scalar path runs";
   std::mt19937 rng(4001);
   const std::string letters = "ACDEFGHIKLMNPQRSTVWY";
-  std::vector<uint8_t> dir;
+  TraceBuffer dir;
   const std::string q = random_protein(rng, 4300, letters);
   compare_levels(q, mutate(rng, q, 0.25, letters), blosum62(), dir);     // near full length
   compare_levels(q, mutate(rng, q.substr(1500, 2600), 0.4, letters) + random_protein(rng, 1500, letters),
@@ -295,7 +295,7 @@ TEST(Traceback, SimdSaturationFallsBackExactly) {
   // 11 * 6500 > 65535: scores past 16 bits take the scalar path, still the reference's result.
   Scoring nobias = blosum62();
   nobias.composition_bias = false;
-  std::vector<uint8_t> dir;
+  TraceBuffer dir;
   EXPECT_EQ(compare_levels(std::string(6500, 'W'), std::string(6400, 'W'), nobias, dir),
             int(simd_levels().size()));
   // Below the limit the SIMD fill runs: 5000 W x 11 = 55000 (+ max profile value + bias < 65535).
@@ -308,11 +308,26 @@ TEST(Traceback, SimdWrongScoreIsAnError) {
   const Scoring& s = blosum62();
   const QueryProfile q = QueryProfile::build("MKTAYIAKQRQISFVKSHFSRQ", s);
   const auto t = encode("MKTAYIAKQRQISFVKSHFSRQ");
-  std::vector<uint8_t> dir;
+  TraceBuffer dir;
   for (SimdLevel l : simd_levels()) {
     StripedProfile sp(q, s, l);
     const int score = sp.score(t.data(), int(t.size()));
     EXPECT_THROW(sp.align_scored(t.data(), int(t.size()), score + 1, dir), esm::Error);
     EXPECT_EQ(sp.align_scored(t.data(), int(t.size()), score, dir).alnlen, int(t.size()));
   }
+}
+
+TEST(TraceBuffer, GrowsWithHeadroomAlignedAndDropsHugeMatrices) {
+  TraceBuffer buf;
+  uint8_t* a = buf.reserve(1000);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % TraceBuffer::kAlign, 0u);
+  a[999] = 7;
+  EXPECT_EQ(buf.reserve(1000)[999], 7);  // kept: no re-allocation for a pair that fits
+  buf.reserve(1001);
+  EXPECT_GE(buf.capacity(), 1500u);      // grown with headroom, not to exactly 1001
+  buf.release_if_large();
+  EXPECT_GE(buf.capacity(), 1500u);
+  buf.reserve(TraceBuffer::kKeepBytes + 1);  // never touched: costs address space only
+  buf.release_if_large();
+  EXPECT_EQ(buf.capacity(), 0u);
 }
