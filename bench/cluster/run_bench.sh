@@ -8,7 +8,8 @@
 # $BENCH_META_N (default 250000) proteins of Debian's metastudent-data (GO BPO training set,
 # extracted with blastdbcmd from ncbi-blast+; scripts/packages/bench.txt).
 # BENCH_META_SCALING=0 skips the 1-rank runs on meta (a loaded machine); BENCH_META_SAMPLE sets
-# how many of its member-representative pairs the exact aligner re-checks (default 5000).
+# how many of its member-representative pairs the exact aligner re-checks (default 5000);
+# BENCH_REPEATS (default 3) how often each configuration runs (medians reported).
 # Prints one block per set with both wall times and their ratio, and what the identity gate
 # changes (a 1 rank x 2 threads run with --identity-gate 0: every candidate pair aligned).
 set -euo pipefail
@@ -22,13 +23,16 @@ mpirun=(mpirun --oversubscribe --bind-to none)
 work=$(mktemp -d /tmp/esm_cluster_bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 params=(--min-seq-id 0.5 -c 0.8 --cov-mode 1)
+repeats=${BENCH_REPEATS:-3}
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 clusters() { cut -f1 "$1" | sort -u | wc -l; }
-# peak RSS (MiB) of the largest rank and CPU seconds of all ranks, from /usr/bin/time lines
-peak_rss() { grep -E '^RSS ' "$1" | awk '{ if ($2 > m) m = $2 } END { printf "%.0f", m / 1024 }'; }
-cpu_s() { grep -E '^RSS ' "$1" | awk '{ c += $4 + $5 } END { printf "%.1f", c }'; }
+# peak RSS (MiB) of the largest rank and CPU seconds of all ranks, from /usr/bin/time lines (found
+# anywhere in a line: ranks share stderr, so another rank's log can precede one on its line)
+time_lines() { grep -oE 'RSS [0-9]+ CPU [0-9.]+ [0-9.]+' "$1"; }
+peak_rss() { time_lines "$1" | awk '{ if ($2 > m) m = $2 } END { printf "%.0f", m / 1024 }'; }
+cpu_s() { time_lines "$1" | awk '{ c += $4 + $5 } END { printf "%.1f", c }'; }
 
 run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-rank runs)
   local name=$1 in=$2 sample=$3 scaling=$4
@@ -36,34 +40,42 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
   local res; res=$(grep -v '>' "$in" | tr -d '\n' | wc -c)
   echo "== $name: $n sequences, $res residues ($(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg), $(date -u +%FT%TZ))"
 
-  local t; t=$(now)
-  /usr/bin/time -f 'RSS %M CPU %U %S' -o "$work/$name.mm.log" \
-    mmseqs easy-linclust "$in" "$work/$name.lc" "$work/$name.mmtmp" "${params[@]}" --threads 2 -v 1 > /dev/null
-  local t_mm; t_mm=$(elapsed "$t")
-  rm -rf "$work/$name.mmtmp"
-
-  local t_t2=0 t_r1=0 t_g0=0
-  if [ "$scaling" = 1 ]; then
+  # Each timed run $repeats times, the configurations alternating, so that drift in the machine's
+  # speed hits all alike; the median is reported (all runs listed below it).
+  local -A runs=()
+  local rep t
+  for ((rep = 1; rep <= repeats; rep++)); do
     t=$(now)
-    "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.t2.tsv" "${params[@]}" \
-        --threads 2 --log-level warn 2> "$work/$name.t2.log"
-    t_t2=$(elapsed "$t")
+    /usr/bin/time -f 'RSS %M CPU %U %S' -o "$work/$name.mm.log" \
+      mmseqs easy-linclust "$in" "$work/$name.lc" "$work/$name.mmtmp" "${params[@]}" --threads 2 -v 1 > /dev/null
+    runs[mm]+="$(elapsed "$t") "
+    rm -rf "$work/$name.mmtmp"
+
+    if [ "$scaling" = 1 ]; then
+      t=$(now)
+      "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.t2.tsv" "${params[@]}" \
+          --threads 2 --log-level warn --overwrite 2> "$work/$name.t2.log"
+      runs[t2]+="$(elapsed "$t") "
+
+      t=$(now)
+      "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.g0.tsv" "${params[@]}" \
+          --identity-gate 0 --threads 2 --log-level warn --overwrite 2> "$work/$name.g0.log"
+      runs[g0]+="$(elapsed "$t") "
+
+      t=$(now)
+      "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.r1.tsv" "${params[@]}" \
+          --threads 1 --log-level warn --overwrite 2> "$work/$name.r1.log"
+      runs[r1]+="$(elapsed "$t") "
+    fi
 
     t=$(now)
-    "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.g0.tsv" "${params[@]}" \
-        --identity-gate 0 --threads 2 --log-level warn 2> "$work/$name.g0.log"
-    t_g0=$(elapsed "$t")
-
-    t=$(now)
-    "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.r1.tsv" "${params[@]}" \
-        --threads 1 --log-level warn 2> "$work/$name.r1.log"
-    t_r1=$(elapsed "$t")
-  fi
-
-  t=$(now)
-  "${mpirun[@]}" -n 2 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.r2.tsv" "${params[@]}" \
-      --reps "$work/$name.reps.fasta" --threads 1 --log-level info 2> "$work/$name.r2.log"
-  local t_r2; t_r2=$(elapsed "$t")
+    "${mpirun[@]}" -n 2 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.r2.tsv" "${params[@]}" \
+        --reps "$work/$name.reps.fasta" --threads 1 --log-level info --overwrite 2> "$work/$name.r2.log"
+    runs[r2]+="$(elapsed "$t") "
+  done
+  median() { tr ' ' '\n' <<< "${runs[$1]:-0}" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+  local t_mm t_t2 t_g0 t_r1 t_r2
+  t_mm=$(median mm) t_t2=$(median t2) t_g0=$(median g0) t_r1=$(median r1) t_r2=$(median r2)
   grep -E 'rank [0-9]+: .* candidate pairs' "$work/$name.r2.log" | sed 's/^/  /' || true
   [ "$scaling" = 1 ] && { "$pairs_tool" "${params[@]}" ${sample:+--sample $sample} "$in" "$in" "$work/$name.g0.tsv" | tail -1 | sed 's/^/  gate off: /'; } || true
 
@@ -94,6 +106,7 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
   [ "$scaling" = 1 ] && printf '  scaling 1 -> 2 ranks                   %.2fx\n' "$(awk -v a="$t_r1" -v b="$t_r2" 'BEGIN{print a/b}')"
   printf '  cluster count difference vs linclust   %+.2f%%\n' "$(awk -v a="$c_ours" -v b="$c_mm" 'BEGIN{print 100*(a-b)/b}')"
   echo "  outputs identical for 1x2, 1x1, 2x1: $same"
+  echo "  all runs (s; median above): linclust ${runs[mm]}| 1x2 ${runs[t2]:-}| gate off ${runs[g0]:-}| 1x1 ${runs[r1]:-}| 2x1 ${runs[r2]}"
   echo "  exact scalar aligner on member-rep pairs${sample:+ (sample of $sample)}: $check"
 }
 

@@ -76,7 +76,6 @@ std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Par
     if (!is_local(c)) remote.push_back(c);
   std::sort(remote.begin(), remote.end());
   remote.erase(std::unique(remote.begin(), remote.end()), remote.end());
-  std::vector<uint8_t> remote_status(remote.size(), kUndecided);
   std::vector<std::pair<uint64_t, int>> subscribers;  // (local index, rank)
   {
     std::vector<std::vector<uint64_t>> ask(nranks);
@@ -90,16 +89,19 @@ std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Par
   for (const auto& s : subscribers) ++sub_start[s.first + 1];
   std::partial_sum(sub_start.begin(), sub_start.end(), sub_start.begin());
 
-  std::vector<uint8_t> status(n, kUndecided);
+  // Statuses of the local sequences (0..n-1), then of the remote centers (n + their place in
+  // `remote`); each candidate's slot there is looked up once, not per step.
+  std::vector<uint8_t> status(n + remote.size(), kUndecided);
+  std::vector<uint32_t> cand_slot(cand.size());
+  if (n + remote.size() > UINT32_MAX) fail("internal: more than 2^32 sequences and centers on one rank");
+  for (size_t i = 0; i < cand.size(); ++i)
+    cand_slot[i] = uint32_t(is_local(cand[i]) ? cand[i] - first
+                                              : n + size_t(std::lower_bound(remote.begin(), remote.end(), cand[i]) - remote.begin()));
+  std::vector<uint32_t>().swap(cand_len);
   std::vector<uint64_t> rep(n, UINT64_MAX);
   std::vector<size_t> cursor(start.begin(), start.end() - 1);
   std::vector<uint32_t> undecided(n);
   std::iota(undecided.begin(), undecided.end(), 0u);
-  auto status_of = [&](uint64_t gid) -> uint8_t {
-    if (is_local(gid)) return status[gid - first];
-    auto it = std::lower_bound(remote.begin(), remote.end(), gid);
-    return remote_status[size_t(it - remote.begin())];
-  };
 
   // Steps run in lockstep on all ranks (verify may be collective: balanced_verify.hpp). Each
   // step aligns, for every undecided local sequence, the pair with its next candidate center
@@ -119,7 +121,7 @@ std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Par
       size_t& c = cursor[u];
       bool waiting = false;
       for (; c < start[u + 1]; ++c) {
-        uint8_t st = status_of(cand[c]);
+        const uint8_t st = status[cand_slot[c]];
         if (st == kMember) continue;  // a member takes nobody: no need to align
         if (st == kUndecided) { waiting = true; break; }
         tasks.push_back({cand[c], first + u});  // a representative: is the pair accepted?
@@ -163,7 +165,7 @@ std::vector<uint64_t> greedy_assign(const std::vector<uint32_t>& lens, const Par
     for (const StatusMessage& m : exchange(outbox)) {
       auto it = std::lower_bound(remote.begin(), remote.end(), m.gid);
       if (it == remote.end() || *it != m.gid) fail("internal: status for sequence ", m.gid, " nobody asked for");
-      remote_status[size_t(it - remote.begin())] = uint8_t(m.status);
+      status[n + size_t(it - remote.begin())] = uint8_t(m.status);
     }
     const uint64_t left = mpi::allreduce_sum(uint64_t(undecided.size()));
     stats.seconds_wait += seconds_since(wait_start);
