@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <numeric>
 #include <string>
 #include <unordered_map>
 
+#include "cluster/pair_message.hpp"
 #include "core/error.hpp"
 #include "core/mpi_env.hpp"
 
@@ -30,20 +30,6 @@ uint64_t pair_cost(size_t center_len, size_t member_len) {
 
 uint64_t nanoseconds_since(std::chrono::steady_clock::time_point t0) {
   return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
-}
-
-template <typename T>
-void put(std::string& out, T v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
-template <typename T>
-T take(const std::string& in, size_t& at) {
-  if (at + sizeof(T) > in.size()) fail("internal: truncated pair message");
-  T v;
-  std::memcpy(&v, in.data() + at, sizeof v);
-  at += sizeof v;
-  return v;
 }
 
 }  // namespace
@@ -132,61 +118,30 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
   std::vector<std::string> send(nranks);
   for (int r = 0; r < nranks; ++r) {
     if (r == me || to[r].empty()) continue;
-    std::vector<uint64_t> gids;
-    put<uint64_t>(send[r], to[r].size());
-    for (size_t i : to[r]) {
-      put<uint64_t>(send[r], batch[i].center);
-      put<uint64_t>(send[r], batch[i].member);
-      gids.push_back(batch[i].center);
-      gids.push_back(batch[i].member);
-    }
-    std::sort(gids.begin(), gids.end());
-    gids.erase(std::unique(gids.begin(), gids.end()), gids.end());
-    put<uint64_t>(send[r], gids.size());
-    for (uint64_t g : gids) {
-      std::string_view s = residues(g);
-      put<uint64_t>(send[r], g);
-      put<uint64_t>(send[r], s.size());
-      send[r].append(s);
-    }
+    std::vector<Pair> moved;
+    for (size_t i : to[r]) moved.push_back(batch[i]);
+    send[r] = pack_pairs(moved, residues);
   }
   std::vector<std::string> recv = mpi::alltoall_bytes(send);
 
   std::unordered_map<uint64_t, std::string_view> visiting;  // residues of moved-in pairs
   std::vector<Pair> work;
-  for (size_t i : to[me]) work.push_back(batch[i]);
+  std::vector<uint64_t> work_cost;
+  for (size_t i : to[me]) work.push_back(batch[i]), work_cost.push_back(cost[i]);
   std::vector<size_t> from_count(nranks, 0);
-  for (int r = 0; r < nranks; ++r) {
-    if (recv[r].empty()) continue;
-    size_t pos = 0;
-    const uint64_t n = take<uint64_t>(recv[r], pos);
-    for (uint64_t k = 0; k < n; ++k) {
-      Pair p;
-      p.center = take<uint64_t>(recv[r], pos);
-      p.member = take<uint64_t>(recv[r], pos);
-      work.push_back(p);
-    }
-    from_count[r] = n;
-    const uint64_t nseq = take<uint64_t>(recv[r], pos);
-    for (uint64_t k = 0; k < nseq; ++k) {
-      const uint64_t g = take<uint64_t>(recv[r], pos);
-      const uint64_t len = take<uint64_t>(recv[r], pos);
-      if (pos + len > recv[r].size()) fail("internal: truncated pair message");
-      visiting.emplace(g, std::string_view(recv[r].data() + pos, len));
-      pos += len;
-    }
-  }
+  for (int r = 0; r < nranks; ++r) from_count[r] = unpack_pairs(recv[r], work, visiting);
   auto lookup = [&](uint64_t gid) -> std::string_view {
     auto it = visiting.find(gid);
     return it != visiting.end() ? it->second : residues(gid);
   };
+  for (size_t k = work_cost.size(); k < work.size(); ++k)
+    work_cost.push_back(pair_cost(lookup(work[k].center).size(), lookup(work[k].member).size()));
+
   const auto start = std::chrono::steady_clock::now();
   const std::vector<uint8_t> ok_work = verify(work, lookup);
   if (speeds) {
     speeds->nanoseconds += nanoseconds_since(start);
-    for (size_t k = 0; k < to[me].size(); ++k) speeds->cost_done += cost[to[me][k]];
-    for (size_t k = to[me].size(); k < work.size(); ++k)
-      speeds->cost_done += pair_cost(lookup(work[k].center).size(), lookup(work[k].member).size());
+    for (uint64_t c : work_cost) speeds->cost_done += c;
   }
 
   // Decisions: own pairs directly, moved-in ones back to their rank (in the order received).

@@ -7,22 +7,22 @@
 namespace esm::cluster {
 
 PairAligners::PairAligners(const align::SearchParams& params, uint64_t db_residues, int threads)
-    : params_(params), db_residues_(db_residues), aligners_(size_t(std::max(1, threads))) {}
+    : params_(params), db_residues_(db_residues), aligners_(size_t(std::max(1, threads))),
+      loaded_(aligners_.size(), UINT64_MAX) {}
 
 std::vector<PairResult> PairAligners::align(const std::vector<Pair>& pairs, const SequenceLookup& center,
                                             const SequenceLookup& member, Progress* progress) {
   std::vector<PairResult> results(pairs.size());
   const int threads = int(aligners_.size());
-  std::vector<uint64_t> loaded(threads, UINT64_MAX);  // the center whose profile a thread holds
   parallel_for(pairs.size(), threads, 64, [&](size_t b, size_t e, int t) {
     if (!aligners_[t]) aligners_[t].emplace(params_, db_residues_);
     align::Aligner& al = *aligners_[t];
     std::vector<uint8_t> codes;
     for (size_t i = b; i < e; ++i) {
       const Pair& p = pairs[i];
-      if (loaded[t] != p.center) {
+      if (loaded_[t] != p.center) {
         al.set_query(center(p.center));
-        loaded[t] = p.center;
+        loaded_[t] = p.center;
       }
       align::encode_into(member(p.member), codes);
       align::Hit hit;

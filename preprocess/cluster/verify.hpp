@@ -31,6 +31,9 @@ struct PairResult {
 
 // One aligner per thread, kept across calls: the greedy aligns in many small steps, and fresh
 // aligners each step re-allocated (and page-faulted in) their traceback matrices every time.
+// Each keeps its center's profile too, so a center whose pairs continue in the next call (work
+// is aligned in chunks when ranks share it) is not built again: a global index names one
+// sequence, whichever lookup delivers its residues.
 class PairAligners {
  public:
   PairAligners(const align::SearchParams& params, uint64_t db_residues, int threads);
@@ -43,6 +46,7 @@ class PairAligners {
   align::SearchParams params_;
   uint64_t db_residues_;
   std::vector<std::optional<align::Aligner>> aligners_;
+  std::vector<uint64_t> loaded_;  // the center whose profile each thread's aligner holds
 };
 
 // PairAligners for one call.
