@@ -28,11 +28,18 @@ repeats=${BENCH_REPEATS:-3}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 clusters() { cut -f1 "$1" | sort -u | wc -l; }
-# peak RSS (MiB) of the largest rank and CPU seconds of all ranks, from /usr/bin/time lines (found
-# anywhere in a line: ranks share stderr, so another rank's log can precede one on its line)
-time_lines() { grep -oE 'RSS [0-9]+ CPU [0-9.]+ [0-9.]+' "$1"; }
-peak_rss() { time_lines "$1" | awk '{ if ($2 > m) m = $2 } END { printf "%.0f", m / 1024 }'; }
-cpu_s() { time_lines "$1" | awk '{ c += $4 + $5 } END { printf "%.1f", c }'; }
+# Runs esmpipe on N ranks with each rank's /usr/bin/time line in its own file PREFIX.RANK (ranks
+# share stderr, where their lines could interleave): timed PREFIX N ARGS...
+timed() {
+  local prefix=$1 n=$2
+  shift 2
+  rm -f "$prefix".*
+  "${mpirun[@]}" -n "$n" sh -c 'exec /usr/bin/time -f "RSS %M CPU %U %S" -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' \
+      "$prefix" "$exe" "$@"
+}
+# peak RSS (MiB) of the largest rank and CPU seconds of all ranks, from those files
+peak_rss() { cat "$1".* | awk '/^RSS / { if ($2 > m) m = $2 } END { printf "%.0f", m / 1024 }'; }
+cpu_s() { cat "$1".* | awk '/^RSS / { c += $4 + $5 } END { printf "%.1f", c }'; }
 
 run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-rank runs)
   local name=$1 in=$2 sample=$3 scaling=$4
@@ -46,30 +53,30 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
   local rep t
   for ((rep = 1; rep <= repeats; rep++)); do
     t=$(now)
-    /usr/bin/time -f 'RSS %M CPU %U %S' -o "$work/$name.mm.log" \
+    /usr/bin/time -f 'RSS %M CPU %U %S' -o "$work/$name.mm.time.0" \
       mmseqs easy-linclust "$in" "$work/$name.lc" "$work/$name.mmtmp" "${params[@]}" --threads 2 -v 1 > /dev/null
     runs[mm]+="$(elapsed "$t") "
     rm -rf "$work/$name.mmtmp"
 
     if [ "$scaling" = 1 ]; then
       t=$(now)
-      "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.t2.tsv" "${params[@]}" \
+      timed "$work/$name.t2.time" 1 cluster --in "$in" --out "$work/$name.t2.tsv" "${params[@]}" \
           --threads 2 --log-level warn --overwrite 2> "$work/$name.t2.log"
       runs[t2]+="$(elapsed "$t") "
 
       t=$(now)
-      "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.g0.tsv" "${params[@]}" \
+      timed "$work/$name.g0.time" 1 cluster --in "$in" --out "$work/$name.g0.tsv" "${params[@]}" \
           --identity-gate 0 --threads 2 --log-level warn --overwrite 2> "$work/$name.g0.log"
       runs[g0]+="$(elapsed "$t") "
 
       t=$(now)
-      "${mpirun[@]}" -n 1 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.r1.tsv" "${params[@]}" \
+      timed "$work/$name.r1.time" 1 cluster --in "$in" --out "$work/$name.r1.tsv" "${params[@]}" \
           --threads 1 --log-level warn --overwrite 2> "$work/$name.r1.log"
       runs[r1]+="$(elapsed "$t") "
     fi
 
     t=$(now)
-    "${mpirun[@]}" -n 2 /usr/bin/time -f 'RSS %M CPU %U %S' "$exe" cluster --in "$in" --out "$work/$name.r2.tsv" "${params[@]}" \
+    timed "$work/$name.r2.time" 2 cluster --in "$in" --out "$work/$name.r2.tsv" "${params[@]}" \
         --reps "$work/$name.reps.fasta" --threads 1 --log-level info --overwrite 2> "$work/$name.r2.log"
     runs[r2]+="$(elapsed "$t") "
   done
@@ -91,18 +98,18 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
   local check
   check=$("$pairs_tool" "${params[@]}" ${sample:+--sample $sample} "$in" "$in" "$work/$name.r2.tsv" | tail -1) || true
 
-  printf '  mmseqs easy-linclust, 2 threads        %8.2f s   %d clusters   CPU %s s\n' "$t_mm" "$c_mm" "$(cpu_s "$work/$name.mm.log")"
+  printf '  mmseqs easy-linclust, 2 threads        %8.2f s   %d clusters   CPU %s s\n' "$t_mm" "$c_mm" "$(cpu_s "$work/$name.mm.time")"
   if [ "$scaling" = 1 ]; then
     printf '  esmpipe cluster, 1 rank x 2 threads    %8.2f s   speed-up vs linclust %.2fx   CPU %s s\n' \
-        "$t_t2" "$(awk -v a="$t_mm" -v b="$t_t2" 'BEGIN{print a/b}')" "$(cpu_s "$work/$name.t2.log")"
+        "$t_t2" "$(awk -v a="$t_mm" -v b="$t_t2" 'BEGIN{print a/b}')" "$(cpu_s "$work/$name.t2.time")"
     printf '  same, --identity-gate 0 (align all)    %8.2f s   %d clusters   speed-up vs linclust %.2fx   CPU %s s   gate saves %.2fx\n' \
-        "$t_g0" "$(clusters "$work/$name.g0.tsv")" "$(awk -v a="$t_mm" -v b="$t_g0" 'BEGIN{print a/b}')" "$(cpu_s "$work/$name.g0.log")" \
+        "$t_g0" "$(clusters "$work/$name.g0.tsv")" "$(awk -v a="$t_mm" -v b="$t_g0" 'BEGIN{print a/b}')" "$(cpu_s "$work/$name.g0.time")" \
         "$(awk -v a="$t_g0" -v b="$t_t2" 'BEGIN{print a/b}')"
     printf '  esmpipe cluster, 1 rank x 1 thread     %8.2f s   peak RSS %s MiB   CPU %s s\n' "$t_r1" \
-        "$(peak_rss "$work/$name.r1.log")" "$(cpu_s "$work/$name.r1.log")"
+        "$(peak_rss "$work/$name.r1.time")" "$(cpu_s "$work/$name.r1.time")"
   fi
   printf '  esmpipe cluster, 2 ranks x 1 thread    %8.2f s   %d clusters   peak RSS %s MiB/rank   speed-up vs linclust %.2fx   CPU %s s\n' \
-      "$t_r2" "$c_ours" "$(peak_rss "$work/$name.r2.log")" "$(awk -v a="$t_mm" -v b="$t_r2" 'BEGIN{print a/b}')" "$(cpu_s "$work/$name.r2.log")"
+      "$t_r2" "$c_ours" "$(peak_rss "$work/$name.r2.time")" "$(awk -v a="$t_mm" -v b="$t_r2" 'BEGIN{print a/b}')" "$(cpu_s "$work/$name.r2.time")"
   [ "$scaling" = 1 ] && printf '  scaling 1 -> 2 ranks                   %.2fx\n' "$(awk -v a="$t_r1" -v b="$t_r2" 'BEGIN{print a/b}')"
   printf '  cluster count difference vs linclust   %+.2f%%\n' "$(awk -v a="$c_ours" -v b="$c_mm" 'BEGIN{print 100*(a-b)/b}')"
   echo "  outputs identical for 1x2, 1x1, 2x1: $same"
