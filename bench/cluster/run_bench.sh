@@ -53,6 +53,15 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
   # Each timed run $repeats times, the configurations alternating, so that drift in the machine's
   # speed hits all alike; the median is reported (all runs listed below it).
   local -A runs=()
+  # ours KEY RANKS ARGS...: one esmpipe cluster run, outputs and logs named by KEY, wall time kept
+  ours() {
+    local key=$1 ranks=$2 t
+    shift 2
+    t=$(now)
+    timed "$work/$name.$key.time" "$ranks" cluster --in "$in" --out "$work/$name.$key.tsv" "${params[@]}" \
+        --overwrite "$@" 2> "$work/$name.$key.log"
+    runs[$key]+="$(elapsed "$t") "
+  }
   local rep t
   for ((rep = 1; rep <= repeats; rep++)); do
     t=$(now)
@@ -60,28 +69,12 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
       mmseqs easy-linclust "$in" "$work/$name.lc" "$work/$name.mmtmp" "${params[@]}" --threads 2 -v 1 > /dev/null
     runs[mm]+="$(elapsed "$t") "
     rm -rf "$work/$name.mmtmp"
-
     if [ "$scaling" = 1 ]; then
-      t=$(now)
-      timed "$work/$name.t2.time" 1 cluster --in "$in" --out "$work/$name.t2.tsv" "${params[@]}" \
-          --threads 2 --log-level warn --overwrite 2> "$work/$name.t2.log"
-      runs[t2]+="$(elapsed "$t") "
-
-      t=$(now)
-      timed "$work/$name.g0.time" 1 cluster --in "$in" --out "$work/$name.g0.tsv" "${params[@]}" \
-          --identity-gate 0 --threads 2 --log-level warn --overwrite 2> "$work/$name.g0.log"
-      runs[g0]+="$(elapsed "$t") "
-
-      t=$(now)
-      timed "$work/$name.r1.time" 1 cluster --in "$in" --out "$work/$name.r1.tsv" "${params[@]}" \
-          --threads 1 --log-level warn --overwrite 2> "$work/$name.r1.log"
-      runs[r1]+="$(elapsed "$t") "
+      ours t2 1 --threads 2 --log-level warn
+      ours g0 1 --identity-gate 0 --threads 2 --log-level warn
+      ours r1 1 --threads 1 --log-level warn
     fi
-
-    t=$(now)
-    timed "$work/$name.r2.time" 2 cluster --in "$in" --out "$work/$name.r2.tsv" "${params[@]}" \
-        --reps "$work/$name.reps.fasta" --threads 1 --log-level info --overwrite 2> "$work/$name.r2.log"
-    runs[r2]+="$(elapsed "$t") "
+    ours r2 2 --reps "$work/$name.reps.fasta" --threads 1 --log-level info
   done
   median() { tr ' ' '\n' <<< "${runs[$1]:-0}" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
   local t_mm t_t2 t_g0 t_r1 t_r2
