@@ -40,18 +40,20 @@ struct RowMajorDir {
 };
 }  // namespace
 
-Alignment sw_align_reference(const QueryProfile& q, const uint8_t* t, int tlen, const Scoring& s,
-                             bool want_cigar) {
+namespace {
+
+// The scalar fill with a direction byte per cell, row by row (row-major, `tlen` bytes a row).
+// stop_at > 0: the caller's exact best score; the fill stops at the first cell reaching it,
+// which is the reference's end cell (no cell exceeds the best), so later rows are never
+// computed. stop_at <= 0: every cell, keeping the first maximum in row-major order.
+void fill_directions(const QueryProfile& q, const uint8_t* t, int tlen, const Scoring& s, uint8_t* dir,
+                     int stop_at, int& best, int& bi, int& bj) {
   const int go = s.gap_open, ge = s.gap_extend;
-  const int n = q.len;
-  Alignment out;
-  if (n == 0 || tlen == 0) return out;
-  std::vector<uint8_t> dir(size_t(n) * tlen);
   std::vector<int> H(tlen + 1, 0), F(tlen + 1, 0);
-  int best = 0, bi = -1, bj = -1;
-  for (int i = 0; i < n; ++i) {
+  best = 0, bi = -1, bj = -1;
+  for (int i = 0; i < q.len; ++i) {
     const int16_t* row = q.row(i);
-    uint8_t* d = dir.data() + size_t(i) * tlen;
+    uint8_t* d = dir + size_t(i) * tlen;
     int diag = 0, e = 0, left = 0;
     for (int j = 1; j <= tlen; ++j) {
       uint8_t bits = 0;
@@ -71,9 +73,23 @@ Alignment sw_align_reference(const QueryProfile& q, const uint8_t* t, int tlen, 
       diag = H[j];
       H[j] = h;
       left = h;
-      if (h > best) best = h, bi = i, bj = j - 1;
+      if (h > best) {
+        best = h, bi = i, bj = j - 1;
+        if (h == stop_at) return;
+      }
     }
   }
+}
+
+}  // namespace
+
+Alignment sw_align_reference(const QueryProfile& q, const uint8_t* t, int tlen, const Scoring& s,
+                             bool want_cigar) {
+  Alignment out;
+  if (q.len == 0 || tlen == 0) return out;
+  std::vector<uint8_t> dir(size_t(q.len) * tlen);
+  int best, bi, bj;
+  fill_directions(q, t, tlen, s, dir.data(), 0, best, bi, bj);
   out.score = best;
   if (best <= 0) return out;
   walk_back(q, t, DirBytes<RowMajorDir>{RowMajorDir{dir.data(), tlen}}, bi, bj, want_cigar, out);
@@ -82,47 +98,27 @@ Alignment sw_align_reference(const QueryProfile& q, const uint8_t* t, int tlen, 
 
 Alignment sw_align_scored(const QueryProfile& q, const uint8_t* t, int tlen, const Scoring& s,
                           int best_score, TraceBuffer& dir) {
-  const int go = s.gap_open, ge = s.gap_extend;
-  const int n = q.len;
   Alignment out;
-  if (n == 0 || tlen == 0 || best_score <= 0) return out;
+  if (q.len == 0 || tlen == 0 || best_score <= 0) return out;
   // Only the rows up to the end cell are filled: no zeroing, and the buffer is reused.
-  uint8_t* const dbytes = dir.reserve(size_t(n) * tlen);
-  std::vector<int> H(tlen + 1, 0), F(tlen + 1, 0);
-  int bi = -1, bj = -1;
-  for (int i = 0; i < n && bi < 0; ++i) {
-    const int16_t* row = q.row(i);
-    uint8_t* d = dbytes + size_t(i) * tlen;
-    int diag = 0, e = 0, left = 0;
-    for (int j = 1; j <= tlen; ++j) {
-      uint8_t bits = 0;
-      const int e_open = left - go, e_ext = e - ge;
-      if (e_ext >= e_open) bits |= kEExt;
-      e = std::max(e_open, e_ext);
-      const int f_open = H[j] - go, f_ext = F[j] - ge;
-      if (f_ext >= f_open) bits |= kFExt;
-      F[j] = std::max(f_open, f_ext);
-      const int m = diag + row[t[j - 1]];
-      int h = 0;
-      uint8_t src = kStop;
-      if (m > h) h = m, src = kDiag;
-      if (e > h) h = e, src = kFromE;
-      if (F[j] > h) h = F[j], src = kFromF;
-      d[j - 1] = bits | src;
-      diag = H[j];
-      H[j] = h;
-      left = h;
-      // No cell exceeds best_score, so the first cell reaching it in row-major order is the
-      // reference's end cell ("first maximum"); nothing after it is read by the traceback.
-      if (h == best_score) {
-        bi = i, bj = j - 1;
-        break;
-      }
-    }
-  }
-  if (bi < 0) fail("sw_align_scored: score ", best_score, " not reached (not the exact best score)");
+  uint8_t* const d = dir.reserve(size_t(q.len) * tlen);
+  int best, bi, bj;
+  fill_directions(q, t, tlen, s, d, best_score, best, bi, bj);
+  if (best != best_score) fail("sw_align_scored: score ", best_score, " not reached (not the exact best score)");
   out.score = best_score;
-  walk_back(q, t, DirBytes<RowMajorDir>{RowMajorDir{dbytes, tlen}}, bi, bj, false, out);
+  walk_back(q, t, DirBytes<RowMajorDir>{RowMajorDir{d, tlen}}, bi, bj, false, out);
+  dir.release_if_large();
+  return out;
+}
+
+Alignment sw_align_scalar(const QueryProfile& q, const uint8_t* t, int tlen, const Scoring& s, TraceBuffer& dir) {
+  Alignment out;
+  if (q.len == 0 || tlen == 0) return out;
+  uint8_t* const d = dir.reserve(size_t(q.len) * tlen);
+  int best, bi, bj;
+  fill_directions(q, t, tlen, s, d, 0, best, bi, bj);
+  out.score = best;
+  if (best > 0) walk_back(q, t, DirBytes<RowMajorDir>{RowMajorDir{d, tlen}}, bi, bj, false, out);
   dir.release_if_large();
   return out;
 }

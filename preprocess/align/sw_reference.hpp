@@ -41,4 +41,10 @@ Alignment sw_align_reference(const QueryProfile& q, const uint8_t* target, int t
 Alignment sw_align_scored(const QueryProfile& q, const uint8_t* target, int tlen, const Scoring& s,
                           int best_score, TraceBuffer& dir);
 
+// The same alignment as sw_align_reference (no CIGAR) in one scalar pass over every cell, with
+// the caller's reused buffer: for pairs whose score may not fit the 16-bit SIMD lanes, where a
+// separate exact score pass would only add to the cost (a titin pair: 2.3 s of 7.6).
+Alignment sw_align_scalar(const QueryProfile& q, const uint8_t* target, int tlen, const Scoring& s,
+                          TraceBuffer& dir);
+
 }  // namespace esm::align

@@ -100,13 +100,28 @@ StripedProfile::StripedProfile(const QueryProfile& q, const Scoring& s, SimdLeve
   for (int i = 0; i < q.len; ++i) {
     const int16_t* row = q.row(i);
     uint16_t* at = p + size_t(i % seg_len_) * lanes_ + i / seg_len_;
-    for (int a = 0; a < kAlphabet; ++a) at[a * letter_stride] = uint16_t(row[a] + bias_);
+    int16_t best = 0;
+    for (int a = 0; a < kAlphabet; ++a) {
+      at[a * letter_stride] = uint16_t(row[a] + bias_);
+      best = std::max(best, row[a]);
+      letter_max_[a] = std::max(letter_max_[a], row[a]);
+    }
+    query_bound_ += best;
   }
   work_.assign(size_t(3) * seg_len_ * lanes_ + 16, 0);
 }
 
+bool StripedProfile::may_saturate(const uint8_t* t, int tlen) const {
+  const int64_t room = int64_t(0xFFFF) - query_->max_score - bias_;  // a best score below this fits
+  if (query_bound_ < room) return false;
+  int64_t target_bound = 0;
+  for (int j = 0; j < tlen && target_bound < room; ++j) target_bound += letter_max_[t[j]];
+  return target_bound >= room;
+}
+
 int StripedProfile::score(const uint8_t* t, int tlen) const {
-  if (level_ == SimdLevel::Scalar || tlen == 0) return sw_score_reference(*query_, t, tlen, *scoring_);
+  if (level_ == SimdLevel::Scalar || tlen == 0 || may_saturate(t, tlen))
+    return sw_score_reference(*query_, t, tlen, *scoring_);
   uint16_t* w = work_.data() + (32 - (reinterpret_cast<uintptr_t>(work_.data()) & 31)) / 2 % 16;
   const uint16_t* p = data_.data() + offset_;
   const int go = scoring_->gap_open, ge = scoring_->gap_extend;

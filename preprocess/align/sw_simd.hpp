@@ -3,6 +3,7 @@
 // profile is built once per query and reused for every target. Scores are exactly those of
 // sw_score_reference(); when a score would not fit 16 bits the reference computes it instead.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -49,6 +50,15 @@ class StripedProfile {
   mutable std::vector<int> walk_e_, walk_f_;              // the walk's E row and F column
 
   bool trace_fallback(int tlen) const;  // the striped traceback fill cannot run (scalar instead)
+  // Whether 16-bit lanes could saturate on this pair, from bounds on its score: each query
+  // position, and each target position, contributes at most its best profile value (gaps only
+  // subtract). False for all but very long, self-similar pairs (~12,000 residues and up with
+  // BLOSUM62); where true, the 32-bit scalar path runs at once instead of after a 16-bit fill
+  // that then proves useless (for a 35,213 x 34,350 titin pair that fill, storing 2.4 GB of H,
+  // took 3.5 of 11 s).
+  bool may_saturate(const uint8_t* target, int tlen) const;
+  int64_t query_bound_ = 0;                  // sum over query positions of max(0, best profile value)
+  std::array<int16_t, kAlphabet> letter_max_{};  // per target letter, max(0, its best profile value)
   // The striped fill of every cell's H into buf (sw_simd_trace.cpp); returns the matrix and sets
   // the best score and its end cell.
   const uint16_t* trace_fill(const uint8_t* target, int tlen, TraceBuffer& buf, int& best, int& bi,

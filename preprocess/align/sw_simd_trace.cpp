@@ -275,10 +275,8 @@ Alignment StripedProfile::align(const uint8_t* t, int tlen, TraceBuffer& dir) co
   const QueryProfile& q = *query_;
   Alignment out;
   if (q.len == 0 || tlen == 0) return out;
-  auto scalar = [&] {
-    return sw_align_scored(q, t, tlen, *scoring_, sw_score_reference(q, t, tlen, *scoring_), dir);
-  };
-  if (trace_fallback(tlen)) return scalar();
+  auto scalar = [&] { return sw_align_scalar(q, t, tlen, *scoring_, dir); };
+  if (trace_fallback(tlen) || may_saturate(t, tlen)) return scalar();
   int best, bi, bj;
   const uint16_t* h = trace_fill(t, tlen, dir, best, bi, bj);
   // Saturation, decided after the fill by score()'s rule: the first clipped addition needs an H
