@@ -24,16 +24,21 @@ class StripedProfile {
   int score(const uint8_t* target, int tlen) const;
   // The same alignment as sw_align_reference (every field but the CIGAR), given this pair's
   // exact score(): a striped fill that stores every cell's H, then the same walk back, which
-  // works out the reference's directions from H where it goes (sw_simd_trace.cpp). Falls back to
-  // the scalar sw_align_scored where 16 bits could saturate, for very long targets and on
-  // SimdLevel::Scalar. `dir` is caller-owned and reused; two bytes per cell filled (tlen x query
-  // rounded up to the lanes; the scalar fallback: one).
+  // works out the reference's directions from H where it goes (sw_simd_trace.cpp). Where 16 bits
+  // could saturate, and for targets of 65,535 residues and more, align_wide runs instead; on
+  // SimdLevel::Scalar and for gap costs the striped fills do not cover, the scalar
+  // sw_align_scored. `dir` is caller-owned and reused; two bytes per cell filled (tlen x query
+  // rounded up to the lanes; align_wide and the scalar path: one).
   Alignment align_scored(const uint8_t* target, int tlen, int score, TraceBuffer& dir) const;
   // The same alignment without knowing the score: one striped fill that also keeps the column
   // holding the best score so far, so the end cell (and the score) come out of the fill
   // itself. For callers that trace back most pairs they score (clustering). Same
   // fallbacks as align_scored, saturation being decided after the fill.
   Alignment align(const uint8_t* target, int tlen, TraceBuffer& dir) const;
+  // The same alignment in 32-bit lanes with a direction byte per cell (sw_wide_trace.cpp): for
+  // pairs whose score may not fit 16 bits. align() and align_scored() call it where needed;
+  // public so that tests can run it on every pair. Throws where simd_fill_unsupported().
+  Alignment align_wide(const uint8_t* target, int tlen, TraceBuffer& dir) const;
   SimdLevel level() const { return level_; }
 
  private:
@@ -49,13 +54,15 @@ class StripedProfile {
   mutable std::vector<uint32_t> row_offset_;              // query row i's place in a striped column
   mutable std::vector<int> walk_e_, walk_f_;              // the walk's E row and F column
 
-  bool trace_fallback(int tlen) const;  // the striped traceback fill cannot run (scalar instead)
+  // No striped traceback fill (16- or 32-bit) can run: no SIMD, or gap costs / a bias the
+  // fills' exactness arguments do not cover. The scalar fill runs instead.
+  bool simd_fill_unsupported() const;
   // Whether 16-bit lanes could saturate on this pair, from bounds on its score: each query
   // position, and each target position, contributes at most its best profile value (gaps only
   // subtract). False for all but very long, self-similar pairs (~12,000 residues and up with
-  // BLOSUM62); where true, the 32-bit scalar path runs at once instead of after a 16-bit fill
+  // BLOSUM62); where true, the 32-bit fill (align_wide) runs at once instead of after a 16-bit fill
   // that then proves useless (for a 35,213 x 34,350 titin pair that fill, storing 2.4 GB of H,
-  // took 3.5 of 11 s).
+  // took 3.5 of 11 s). The traceback then runs align_wide.
   bool may_saturate(const uint8_t* target, int tlen) const;
   int64_t query_bound_ = 0;                  // sum over query positions of max(0, best profile value)
   std::array<int16_t, kAlphabet> letter_max_{};  // per target letter, max(0, its best profile value)
@@ -65,6 +72,12 @@ class StripedProfile {
                              int& bj) const;
   // The walk back from the end cell over that matrix.
   void trace_walk(const uint16_t* h, const uint8_t* target, int bi, int bj, Alignment& out) const;
+  // align_wide's 32-bit striped profile and work columns, built on its first call (only the
+  // rare long pairs need them).
+  void build_wide() const;
+  mutable int wide_lanes_ = 0, wide_seg_len_ = 0;
+  mutable std::vector<int32_t> wide_profile_;  // [kAlphabet][seg_len][lanes], 32-byte aligned slice
+  mutable std::vector<int32_t> wide_work_;
 };
 
 }  // namespace esm::align

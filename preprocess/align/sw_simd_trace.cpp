@@ -66,17 +66,6 @@ constexpr size_t kStreamBytes = size_t(8) << 20;
 // `hmat`: tlen * seg_len vectors, H of column j at j * seg_len. Returns the best score and its
 // cell (bi, bj; -1 when the best is 0).
 #define ESM_TRACE_KERNEL(NAME, V, ATTR)                                                           \
-  ATTR int first_row_of(const V::T* col, int seg_len, uint16_t value) {                           \
-    const V::T v = V::set1(value);                                                                \
-    V::T any = V::zero();                                                                         \
-    for (int s = 0; s < seg_len; ++s) any = V::or_(any, V::eq(V::load(col + s), v));              \
-    const uint32_t bits = V::lane_bits(any);                                                      \
-    if (!bits) return INT32_MAX;                                                                  \
-    const int lane = __builtin_ctz(bits) / 2;                                                     \
-    int seg = 0;                                                                                  \
-    while (!((V::lane_bits(V::eq(V::load(col + seg), v)) >> (2 * lane)) & 1)) ++seg;              \
-    return lane * seg_len + seg;                                                                  \
-  }                                                                                               \
   template <bool kStream>                                                                          \
   ATTR int NAME(const uint16_t* prof, int seg_len, const uint8_t* t, int tlen, uint16_t bias,      \
                 int go, int ge, uint16_t* work, uint16_t* hmat, int& bi, int& bj) {               \
@@ -129,15 +118,15 @@ constexpr size_t kStreamBytes = size_t(8) << 20;
       if (V::any_gt(colmax, V::set1(uint16_t(best)))) {                                           \
         best = V::hmax(colmax), kept = hout, kept_row = -1, bj = j;                               \
       } else if (best > 0 && V::any_gt(colmax, V::set1(uint16_t(best - 1)))) {                    \
-        if (kept_row < 0) kept_row = first_row_of(kept, seg_len, uint16_t(best));                 \
-        const int row = first_row_of(hcur, seg_len, uint16_t(best));                              \
+        if (kept_row < 0) kept_row = V::first_row(kept, seg_len, best);                 \
+        const int row = V::first_row(hcur, seg_len, best);                              \
         if (row < kept_row) kept = hout, kept_row = row, bj = j;                                  \
       }                                                                                           \
       hprev = hcur;                                                                               \
       hcur = kStream ? scratch + (j + 1) % 2 * seg_len : hout + seg_len;                          \
     }                                                                                             \
     if (kStream) _mm_sfence();                                                                    \
-    if (best > 0) bi = kept_row >= 0 ? kept_row : first_row_of(kept, seg_len, uint16_t(best));    \
+    if (best > 0) bi = kept_row >= 0 ? kept_row : V::first_row(kept, seg_len, best);    \
     return best;                                                                                  \
   }
 
@@ -214,10 +203,10 @@ class StripedH {
 
 }  // namespace
 
-bool StripedProfile::trace_fallback(int tlen) const {
+bool StripedProfile::simd_fill_unsupported() const {
   const int go = scoring_->gap_open, ge = scoring_->gap_extend;
   // bias_ >= 1 keeps padding rows below the real maximum (the end-cell argument above).
-  return level_ == SimdLevel::Scalar || tlen >= 0xFFFF || ge < 1 || go < ge || bias_ < 1;
+  return level_ == SimdLevel::Scalar || ge < 1 || go < ge || bias_ < 1;
 }
 
 const uint16_t* StripedProfile::trace_fill(const uint8_t* t, int tlen, TraceBuffer& buf, int& best, int& bi,
@@ -255,16 +244,22 @@ void StripedProfile::trace_walk(const uint16_t* h, const uint8_t* t, int bi, int
 
 Alignment StripedProfile::align_scored(const uint8_t* t, int tlen, int score, TraceBuffer& dir) const {
   const QueryProfile& q = *query_;
-  // Fallbacks: no SIMD; 16-bit lanes could saturate (a score or column index that does not
-  // fit); gap costs the F argument above does not cover.
-  if (trace_fallback(tlen) || score + q.max_score + bias_ >= 0xFFFF)
-    return sw_align_scored(q, t, tlen, *scoring_, score, dir);
+  if (simd_fill_unsupported()) return sw_align_scored(q, t, tlen, *scoring_, score, dir);
   Alignment out;
   if (q.len == 0 || tlen == 0 || score <= 0) return out;
+  auto check = [&](int best) {
+    if (best != score)
+      fail("StripedProfile::align_scored: best score ", best, " is not the given ", score, " (not the exact score)");
+  };
+  // 16-bit lanes could saturate (a score or column index that does not fit): 32-bit lanes.
+  if (tlen >= 0xFFFF || score + q.max_score + bias_ >= 0xFFFF) {
+    out = align_wide(t, tlen, dir);
+    check(out.score);
+    return out;
+  }
   int best, bi, bj;
   const uint16_t* h = trace_fill(t, tlen, dir, best, bi, bj);
-  if (best != score)
-    fail("StripedProfile::align_scored: best score ", best, " is not the given ", score, " (not the exact score)");
+  check(best);
   out.score = score;
   trace_walk(h, t, bi, bj, out);
   dir.release_if_large();
@@ -275,13 +270,13 @@ Alignment StripedProfile::align(const uint8_t* t, int tlen, TraceBuffer& dir) co
   const QueryProfile& q = *query_;
   Alignment out;
   if (q.len == 0 || tlen == 0) return out;
-  auto scalar = [&] { return sw_align_scalar(q, t, tlen, *scoring_, dir); };
-  if (trace_fallback(tlen) || may_saturate(t, tlen)) return scalar();
+  if (simd_fill_unsupported()) return sw_align_scalar(q, t, tlen, *scoring_, dir);
+  if (tlen >= 0xFFFF || may_saturate(t, tlen)) return align_wide(t, tlen, dir);
   int best, bi, bj;
   const uint16_t* h = trace_fill(t, tlen, dir, best, bi, bj);
   // Saturation, decided after the fill by score()'s rule: the first clipped addition needs an H
   // above 65535 - max profile value, which the (exact until then) maximum then shows.
-  if (best + q.max_score + bias_ >= 0xFFFF) return scalar();
+  if (best + q.max_score + bias_ >= 0xFFFF) return align_wide(t, tlen, dir);
   if (best <= 0) return out;
   out.score = best;
   trace_walk(h, t, bi, bj, out);

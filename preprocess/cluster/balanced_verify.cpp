@@ -24,14 +24,15 @@ constexpr uint64_t kCellPs = 140, kLargeCellPs = 240, kPairPs = 4'000'000, kProf
 constexpr uint64_t kLargeCells = uint64_t(4) << 20;  // 2-byte cells: 8 MiB
 
 // Pairs this long may not fit the 16-bit SIMD lanes (align/sw_simd.hpp, may_saturate: a bound
-// of ~5.5 per residue against 65,535) and take the scalar path: ~4.5 ns per cell (a 35,213 x
-// 34,350 titin pair: 5.4 s), 20x the SIMD fill's cost. Unweighed, such a pair held up a step.
-constexpr uint64_t kScalarCellPs = 4500;
-constexpr size_t kScalarLength = 11'500;
+// of ~5.5 per residue against 65,535) and take the 32-bit fill (sw_wide_trace.cpp): ~1.1 ns per
+// cell with AVX2 (a 35,213 x 34,350 titin pair: 1.3 s), 8x the 16-bit fill's cost. Unweighed,
+// such a pair held up a step.
+constexpr uint64_t kWideCellPs = 1100;
+constexpr size_t kWideLength = 11'500;
 
 uint64_t pair_cost(size_t center_len, size_t member_len) {
   const uint64_t cells = uint64_t(center_len) * member_len;
-  if (std::min(center_len, member_len) >= kScalarLength) return cells * kScalarCellPs + kPairPs;
+  if (std::min(center_len, member_len) >= kWideLength) return cells * kWideCellPs + kPairPs;
   return cells * (cells > kLargeCells ? kLargeCellPs : kCellPs) + kPairPs;
 }
 

@@ -1,8 +1,9 @@
 // The fast tracebacks against the full reference traceback (sw_align_reference), and evaluate()'s
 // fast path against its reference path: every field must be equal, ties included (low-complexity
 // and repeat pairs force many equal-score choices). Fast tracebacks: the scalar sw_align_scored
-// (fill stopped at the end cell, reused buffer) and the striped SIMD fill with direction bits
-// (StripedProfile::align_scored, what Aligner::evaluate runs) on every SIMD level the CPU has;
+// (fill stopped at the end cell, reused buffer), the striped SIMD fill of H
+// (StripedProfile::align_scored, what Aligner::evaluate runs) and the 32-bit striped fill with
+// direction bytes (align_wide, for scores past 16 bits) on every SIMD level the CPU has;
 // the one-pass striped fill (StripedProfile::align, no score given: Aligner::evaluate_one_pass,
 // what clustering runs) on the same pairs, and evaluate_one_pass against evaluate.
 #include <gtest/gtest.h>
@@ -118,6 +119,10 @@ int compare_levels(const std::string& q, const std::string& t, const Scoring& sc
     {
       SCOPED_TRACE("one pass");
       expect_same_alignment(sp.align(tc.data(), tlen, dir), ref);
+    }
+    {
+      SCOPED_TRACE("32-bit lanes");
+      expect_same_alignment(sp.align_wide(tc.data(), tlen, dir), ref);
     }
     compared += score > 0;
   }
@@ -290,17 +295,37 @@ TEST(Traceback, SimdLevelsLongPairs) {
   compare_levels(tandem("GAP", 1400), tandem("GAAP", 1050), blosum62(), dir);  // repeats, 4200 x 4200
 }
 
-TEST(Traceback, SimdSaturationFallsBackExactly) {
+TEST(Traceback, SimdSaturationTakesWideLanesExactly) {
   if (simd_levels().empty()) GTEST_SKIP() << "CPU without SSE4.1: only the scalar path runs";
-  // 11 * 6500 > 65535: scores past 16 bits take the scalar path, still the reference's result.
+  // 11 * 6500 > 65535: scores past 16 bits take the 32-bit fill (align_wide), still the
+  // reference's result, in align_scored and align alike.
   Scoring nobias = blosum62();
   nobias.composition_bias = false;
   TraceBuffer dir;
   EXPECT_EQ(compare_levels(std::string(6500, 'W'), std::string(6400, 'W'), nobias, dir),
             int(simd_levels().size()));
-  // Below the limit the SIMD fill runs: 5000 W x 11 = 55000 (+ max profile value + bias < 65535).
+  // A long homolog pair past 16 bits, with gaps: W-rich so that 6,000 residues reach the limit.
+  std::mt19937 rng(4243);
+  const std::string rich = "WWWWWWWWWCCHYF";
+  const std::string q = random_protein(rng, 7500, rich), t = mutate(rng, q, 0.05, rich);
+  const auto tc = encode(t);
+  ASSERT_GT(sw_score_reference(QueryProfile::build(q, nobias), tc.data(), int(tc.size()), nobias), 0xFFFF);
+  compare_levels(q, t, nobias, dir);
+  // Below the limit the 16-bit fill runs: 5000 W x 11 = 55000 (+ max profile value + bias < 65535).
   const std::string w(5000, 'W');
   compare_levels(w, w.substr(0, 2000) + "AAAA" + w.substr(2000), nobias, dir);
+}
+
+TEST(Traceback, TargetsPast16BitColumnsTakeWideLanes) {
+  if (simd_levels().empty()) GTEST_SKIP() << "CPU without SSE4.1: only the scalar path runs";
+  // A target of 70,000 residues (more columns than 16 bits count) holding a homolog of the query.
+  std::mt19937 rng(4244);
+  const std::string letters = "ACDEFGHIKLMNPQRSTVWY";
+  const std::string q = random_protein(rng, 120, letters);
+  const std::string t = random_protein(rng, 40000, letters) + mutate(rng, q, 0.2, letters) +
+                        random_protein(rng, 30000, letters);
+  TraceBuffer dir;
+  EXPECT_EQ(compare_levels(q, t, blosum62(), dir), int(simd_levels().size()));
 }
 
 TEST(Traceback, SimdWrongScoreIsAnError) {
