@@ -48,6 +48,12 @@ class Aligner {
   }
   // The same alignment as align() (no CIGAR) in one striped fill (StripedProfile::align).
   Alignment align_one_pass(const uint8_t* target, int tlen) const { return striped_->align(target, tlen, dir_); }
+  // Sizes (and page-faults in) the traceback matrix storage ahead of time (TraceBuffer::prefault;
+  // larger pairs still grow it when they come).
+  void reserve_traceback(size_t bytes) const { dir_.prefault(bytes); }
+  // The most a qlen x tlen pair's traceback matrix takes (the 16-bit fill's H, rows rounded up
+  // to the widest vector).
+  static size_t traceback_bytes(int qlen, int tlen) { return size_t((qlen + 15) / 16 * 16) * size_t(tlen) * 2; }
   // The lowest raw score that can meet -e for this query (depends on qlen and db size).
   int min_score() const { return min_score_; }
 

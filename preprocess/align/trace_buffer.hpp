@@ -1,7 +1,7 @@
 // One thread's traceback matrix storage, reused from pair to pair (the scalar fills' direction
 // bytes, the striped fill's H values).
 //
-// Grown with headroom and never zeroed: growing to exactly each pair's size re-allocated, and
+// Grown with headroom and never zeroed (prefault, called once up front, aside): growing to exactly each pair's size re-allocated, and
 // page-faulted in, a fresh matrix whenever the next pair was slightly larger than every earlier
 // one. On metastudent such pairs (~7,000 x 7,000) ran at ~1.4 ns per cell instead of the fill's
 // ~0.24, a twentieth of a clustering run's alignment time. Storage beyond kKeepBytes is released
@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 namespace esm::align {
@@ -31,6 +32,15 @@ class TraceBuffer {
     }
     const auto at = reinterpret_cast<uintptr_t>(data_.get());
     return data_.get() + (kAlign - at % kAlign) % kAlign;
+  }
+  // Storage for `bytes` (at most kKeepBytes), every page touched now: a caller that knows its
+  // largest pair ahead pays the page faults once, up front, instead of in the middle of parallel
+  // work (where growing step by step also faulted the headroom sizes in one after another).
+  void prefault(size_t bytes) {
+    bytes = std::min(bytes, kKeepBytes);
+    if (bytes == 0) return;
+    uint8_t* p = reserve(bytes);
+    std::memset(p, 0, capacity_ - size_t(p - data_.get()));
   }
   void release_if_large() {
     if (capacity_ > kKeepBytes) data_.reset(), capacity_ = 0;

@@ -75,6 +75,18 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
     for (size_t i = 0; i < idx.size(); ++i) ok[idx[i]] = res[i].accepted;
     return ok;
   };
+  {
+    // The largest matrix any rank may align (pairs move between ranks), faulted in before the
+    // steps: grown pair by pair inside them, the faults (~0.4 ms per MB) landed on whichever rank
+    // met the first large pair, a cost the balancer cannot see (up to 5x a pair's modelled time).
+    size_t most = 0;
+    for (const Pair& p : pairs) {
+      const int qlen = int(residues_of(p.center).size()), tlen = int(seqs[p.member - first].size());
+      if (align::can_be_covered(options.search, qlen, tlen))
+        most = std::max(most, align::Aligner::traceback_bytes(qlen, tlen));
+    }
+    aligners.reserve_traceback(size_t(mpi::allreduce_max(uint64_t(most))));
+  }
   RankSpeeds speeds;
   BatchVerifier verify = [&](const std::vector<Pair>& batch) {
     // Gated pairs are rejected here, on the member's rank; the rest are balanced and aligned.

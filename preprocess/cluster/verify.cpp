@@ -1,5 +1,7 @@
 #include "cluster/verify.hpp"
 
+#include <thread>
+
 #include "align/scoring.hpp"
 #include "cluster/parallel_for.hpp"
 #include "core/progress.hpp"
@@ -32,6 +34,16 @@ std::vector<PairResult> PairAligners::align(const std::vector<Pair>& pairs, cons
     if (progress) progress->add(e - b);
   });
   return results;
+}
+
+void PairAligners::reserve_traceback(size_t bytes) {
+  // One thread per aligner: the pages are faulted in side by side, each by the thread using them.
+  std::vector<std::thread> pool;
+  for (auto& al : aligners_) {
+    if (!al) al.emplace(params_, db_residues_);
+    pool.emplace_back([&al, bytes] { al->reserve_traceback(bytes); });
+  }
+  for (std::thread& t : pool) t.join();
 }
 
 std::vector<PairResult> align_pairs(const std::vector<Pair>& pairs, const SequenceLookup& center,

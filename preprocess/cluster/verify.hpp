@@ -41,6 +41,9 @@ class PairAligners {
   // should pass them sorted by center. Results are independent of the thread count.
   std::vector<PairResult> align(const std::vector<Pair>& pairs, const SequenceLookup& center,
                                 const SequenceLookup& member, Progress* progress = nullptr);
+  // Sizes every thread's traceback storage for `bytes` (align::Aligner::traceback_bytes of the
+  // largest pair to come), touching it now (align::TraceBuffer::prefault).
+  void reserve_traceback(size_t bytes);
 
  private:
   align::SearchParams params_;

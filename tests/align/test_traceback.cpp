@@ -356,3 +356,18 @@ TEST(TraceBuffer, GrowsWithHeadroomAlignedAndDropsHugeMatrices) {
   buf.release_if_large();
   EXPECT_EQ(buf.capacity(), 0u);
 }
+
+TEST(TraceBuffer, PrefaultSizesOnceAndStaysWithinTheKeptSize) {
+  TraceBuffer buf;
+  buf.prefault(3 << 20);
+  EXPECT_GE(buf.capacity(), size_t(3) << 20);
+  const uint8_t* a = buf.reserve(size_t(3) << 20);
+  EXPECT_EQ(a[0], 0);
+  EXPECT_EQ(a[(size_t(3) << 20) - 1], 0);  // touched: written, not just reserved
+  EXPECT_EQ(buf.reserve(size_t(3) << 20), a);  // no re-allocation for pairs up to that size
+  TraceBuffer capped;
+  capped.prefault(TraceBuffer::kKeepBytes * 4);  // a titin-size pair is not pinned for the run
+  EXPECT_EQ(capped.capacity(), TraceBuffer::kKeepBytes);
+  capped.release_if_large();
+  EXPECT_EQ(capped.capacity(), TraceBuffer::kKeepBytes);
+}
