@@ -16,11 +16,13 @@ namespace {
 
 // A pair's expected alignment time in picoseconds, fitted on every pair of a 1-thread run on
 // 200,000 metastudent proteins (per-pair timings against the pair's sizes; sums over runs of
-// 500 consecutive pairs, the granularity ranks receive, within 3.5% on average against 5.3% for
-// cells alone): the fill and walk per cell, more per cell once the matrix outgrows the caches
-// (the fill streams it to memory, sw_simd_trace.cpp), a fixed cost per pair (encoding, set-up,
-// the hit), and the center's profile per residue, charged to the first of its pairs.
-constexpr uint64_t kCellPs = 140, kLargeCellPs = 240, kPairPs = 4'000'000, kProfileResiduePs = 43'000;
+// 500 consecutive pairs, the granularity ranks receive, within ~4% on average; rank-to-rank
+// differences in one step are of that order too, from the ranks sharing the caches and memory):
+// the fill and walk per cell, more per cell once the matrix outgrows the caches (the fill
+// streams it to memory, sw_simd_trace.cpp; 240 ps before the storage was faulted in up front,
+// cluster/linclust.cpp), a fixed cost per pair (encoding, set-up, the hit), and the center's
+// profile per residue, charged to the first of its pairs.
+constexpr uint64_t kCellPs = 140, kLargeCellPs = 170, kPairPs = 4'000'000, kProfileResiduePs = 43'000;
 constexpr uint64_t kLargeCells = uint64_t(4) << 20;  // 2-byte cells: 8 MiB
 
 // Pairs this long may not fit the 16-bit SIMD lanes (align/sw_simd.hpp, may_saturate: a bound
