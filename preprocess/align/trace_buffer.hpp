@@ -1,12 +1,13 @@
 // One thread's traceback matrix storage, reused from pair to pair (the scalar fills' direction
-// bytes, the striped fill's H values).
+// bytes, the striped fills' H values or direction bytes).
 //
-// Grown with headroom and never zeroed (prefault, called once up front, aside): growing to exactly each pair's size re-allocated, and
-// page-faulted in, a fresh matrix whenever the next pair was slightly larger than every earlier
-// one. On metastudent such pairs (~7,000 x 7,000) ran at ~1.4 ns per cell instead of the fill's
-// ~0.24, a twentieth of a clustering run's alignment time. Storage beyond kKeepBytes is released
-// after the pair (release_if_large), so one titin-size pair does not pin its matrix for the rest
-// of the run.
+// Grown with headroom and never zeroed (prefault, called once up front, aside): growing to
+// exactly each pair's size re-allocated, and page-faulted in, a fresh matrix whenever the next
+// pair was slightly larger than every earlier one. On metastudent such pairs (~7,000 x 7,000) ran
+// at ~1.4 ns per cell instead of the fill's ~0.24, a twentieth of a clustering run's alignment
+// time. A pair needing more than kKeepBytes gets storage of its own, released after the pair
+// (release_if_large): one titin-size pair neither pins its matrix for the rest of the run nor
+// throws away the kept storage, which smaller pairs would then fault in again.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -23,33 +24,38 @@ class TraceBuffer {
 
   // At least `bytes` of storage, kAlign-aligned; the contents are whatever was there.
   uint8_t* reserve(size_t bytes) {
-    if (bytes > capacity_) {
-      // Headroom, but never more than kept anyway: a larger buffer is dropped after its pair.
-      size_t want = std::max(bytes, std::min(capacity_ + capacity_ / 2, kKeepBytes));
-      data_.reset();  // the old matrix is not needed: free it before allocating the new one
-      data_.reset(new uint8_t[want + kAlign]);
-      capacity_ = want;
-    }
-    const auto at = reinterpret_cast<uintptr_t>(data_.get());
-    return data_.get() + (kAlign - at % kAlign) % kAlign;
+    if (bytes > kKeepBytes) return aligned(oversize_, oversize_capacity_, bytes, bytes);
+    // Headroom, but never more than kept.
+    return aligned(kept_, capacity_, bytes, std::max(bytes, std::min(capacity_ + capacity_ / 2, kKeepBytes)));
   }
-  // Storage for `bytes` (at most kKeepBytes), every page touched now: a caller that knows its
-  // largest pair ahead pays the page faults once, up front, instead of in the middle of parallel
-  // work (where growing step by step also faulted the headroom sizes in one after another).
+  // The kept storage sized for `bytes` (at most kKeepBytes), every page touched now: a caller
+  // that knows its largest pair ahead pays the page faults once, up front, instead of in the
+  // middle of parallel work (where growing step by step also faulted the headroom sizes in one
+  // after another).
   void prefault(size_t bytes) {
     bytes = std::min(bytes, kKeepBytes);
     if (bytes == 0) return;
     uint8_t* p = reserve(bytes);
-    std::memset(p, 0, capacity_ - size_t(p - data_.get()));
+    std::memset(p, 0, capacity_);  // reserve() returns capacity_ usable bytes from p
   }
-  void release_if_large() {
-    if (capacity_ > kKeepBytes) data_.reset(), capacity_ = 0;
-  }
+  // Drops the storage of a pair beyond kKeepBytes; the kept storage stays.
+  void release_if_large() { oversize_.reset(), oversize_capacity_ = 0; }
   size_t capacity() const { return capacity_; }
+  size_t oversize_capacity() const { return oversize_capacity_; }
 
  private:
-  std::unique_ptr<uint8_t[]> data_;  // new uint8_t[n]: default-initialised, not zeroed
-  size_t capacity_ = 0;
+  std::unique_ptr<uint8_t[]> kept_, oversize_;  // new uint8_t[n]: default-initialised, not zeroed
+  size_t capacity_ = 0, oversize_capacity_ = 0;
+
+  static uint8_t* aligned(std::unique_ptr<uint8_t[]>& data, size_t& capacity, size_t bytes, size_t want) {
+    if (bytes > capacity) {
+      data.reset();  // the old matrix is not needed: free it before allocating the new one
+      data.reset(new uint8_t[want + kAlign]);
+      capacity = want;
+    }
+    const auto at = reinterpret_cast<uintptr_t>(data.get());
+    return data.get() + (kAlign - at % kAlign) % kAlign;
+  }
 };
 
 }  // namespace esm::align

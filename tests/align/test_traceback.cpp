@@ -348,13 +348,16 @@ TEST(TraceBuffer, GrowsWithHeadroomAlignedAndDropsHugeMatrices) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % TraceBuffer::kAlign, 0u);
   a[999] = 7;
   EXPECT_EQ(buf.reserve(1000)[999], 7);  // kept: no re-allocation for a pair that fits
-  buf.reserve(1001);
+  buf.reserve(1001)[1000] = 9;
   EXPECT_GE(buf.capacity(), 1500u);      // grown with headroom, not to exactly 1001
   buf.release_if_large();
   EXPECT_GE(buf.capacity(), 1500u);
   buf.reserve(TraceBuffer::kKeepBytes + 1);  // never touched: costs address space only
+  EXPECT_GE(buf.oversize_capacity(), TraceBuffer::kKeepBytes + 1);
+  EXPECT_EQ(buf.reserve(1001)[1000], 9);  // the kept storage is not replaced by a huge pair's
   buf.release_if_large();
-  EXPECT_EQ(buf.capacity(), 0u);
+  EXPECT_EQ(buf.oversize_capacity(), 0u);
+  EXPECT_GE(buf.capacity(), 1500u);
 }
 
 TEST(TraceBuffer, PrefaultSizesOnceAndStaysWithinTheKeptSize) {
@@ -368,6 +371,7 @@ TEST(TraceBuffer, PrefaultSizesOnceAndStaysWithinTheKeptSize) {
   TraceBuffer capped;
   capped.prefault(TraceBuffer::kKeepBytes * 4);  // a titin-size pair is not pinned for the run
   EXPECT_EQ(capped.capacity(), TraceBuffer::kKeepBytes);
+  capped.reserve(TraceBuffer::kKeepBytes + 1);
   capped.release_if_large();
   EXPECT_EQ(capped.capacity(), TraceBuffer::kKeepBytes);
 }
