@@ -53,13 +53,14 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
   # Each timed run $repeats times, the configurations alternating, so that drift in the machine's
   # speed hits all alike; the median is reported (all runs listed below it).
   local -A runs=()
-  # ours KEY RANKS ARGS...: one esmpipe cluster run, outputs and logs named by KEY, wall time kept
+  # ours KEY RANKS ARGS...: one esmpipe cluster run, outputs and logs named by KEY, wall time kept.
+  # Every run writes the representatives FASTA too, as easy-linclust writes its _rep_seq.fasta.
   ours() {
     local key=$1 ranks=$2 t
     shift 2
     t=$(now)
     timed "$work/$name.$key.time" "$ranks" cluster --in "$in" --out "$work/$name.$key.tsv" "${params[@]}" \
-        --overwrite "$@" 2> "$work/$name.$key.log"
+        --reps "$work/$name.$key.reps.fasta" --overwrite "$@" 2> "$work/$name.$key.log"
     runs[$key]+="$(elapsed "$t") "
   }
   local rep t
@@ -74,7 +75,7 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
       ours g0 1 --identity-gate 0 --threads 2 --log-level warn
       ours r1 1 --threads 1 --log-level warn
     fi
-    ours r2 2 --reps "$work/$name.reps.fasta" --threads 1 --log-level info
+    ours r2 2 --threads 1 --log-level info
   done
   median() { tr ' ' '\n' <<< "${runs[$1]:-0}" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
   local t_mm t_t2 t_g0 t_r1 t_r2
@@ -85,8 +86,10 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
   local same="not run (no 1-rank runs)"
   if [ "$scaling" = 1 ]; then
     same=yes
-    cmp -s "$work/$name.t2.tsv" "$work/$name.r1.tsv" || same=NO
-    cmp -s "$work/$name.r1.tsv" "$work/$name.r2.tsv" || same=NO
+    for ext in tsv reps.fasta; do
+      cmp -s "$work/$name.t2.$ext" "$work/$name.r1.$ext" || same=NO
+      cmp -s "$work/$name.r1.$ext" "$work/$name.r2.$ext" || same=NO
+    done
   fi
   local c_ours c_mm
   c_ours=$(clusters "$work/$name.r2.tsv")
@@ -108,7 +111,7 @@ run_set() {  # run_set NAME FASTA PAIR_SAMPLE(empty: all) SCALING(1: also the 1-
       "$t_r2" "$c_ours" "$(peak_rss "$work/$name.r2.time")" "$(awk -v a="$t_mm" -v b="$t_r2" 'BEGIN{print a/b}')" "$(cpu_s "$work/$name.r2.time")"
   [ "$scaling" = 1 ] && printf '  scaling 1 -> 2 ranks                   %.2fx\n' "$(awk -v a="$t_r1" -v b="$t_r2" 'BEGIN{print a/b}')"
   printf '  cluster count difference vs linclust   %+.2f%%\n' "$(awk -v a="$c_ours" -v b="$c_mm" 'BEGIN{print 100*(a-b)/b}')"
-  echo "  outputs identical for 1x2, 1x1, 2x1: $same"
+  echo "  outputs (clusters and reps FASTA) identical for 1x2, 1x1, 2x1: $same"
   echo "  all runs (s; median above): linclust ${runs[mm]}| 1x2 ${runs[t2]:-}| gate off ${runs[g0]:-}| 1x1 ${runs[r1]:-}| 2x1 ${runs[r2]}"
   echo "  exact scalar aligner on member-rep pairs${sample:+ (sample of $sample)}: $check"
 }

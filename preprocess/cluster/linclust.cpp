@@ -79,13 +79,18 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
     // The largest matrix any rank may align (pairs move between ranks), faulted in before the
     // steps: grown pair by pair inside them, the faults (~0.4 ms per MB) landed on whichever rank
     // met the first large pair, a cost the balancer cannot see (up to 5x a pair's modelled time).
+    // At most kPrefaultBytes per rank in all: with many threads each gets a slice (the sizes most
+    // pairs need) and grows past it only if a larger pair comes, so RSS does not jump by 256 MiB
+    // per thread whatever the data.
+    constexpr size_t kPrefaultBytes = size_t(512) << 20;
     size_t most = 0;
     for (const Pair& p : pairs) {
       const int qlen = int(residues_of(p.center).size()), tlen = int(seqs[p.member - first].size());
       if (align::can_be_covered(options.search, qlen, tlen))
         most = std::max(most, align::Aligner::traceback_bytes(qlen, tlen));
     }
-    aligners.reserve_traceback(size_t(mpi::allreduce_max(uint64_t(most))));
+    most = size_t(mpi::allreduce_max(uint64_t(most)));
+    aligners.reserve_traceback(std::min(most, kPrefaultBytes / size_t(std::max(1, options.threads))));
   }
   RankSpeeds speeds;
   BatchVerifier verify = [&](const std::vector<Pair>& batch) {
