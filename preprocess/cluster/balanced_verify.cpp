@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "align/aligner.hpp"
 #include "cluster/pair_message.hpp"
 #include "core/error.hpp"
 #include "core/mpi_env.hpp"
@@ -26,16 +27,24 @@ constexpr uint64_t kCellPs = 140, kLargeCellPs = 170, kPairPs = 4'000'000, kProf
 constexpr uint64_t kLargeCells = uint64_t(4) << 20;  // 2-byte cells: 8 MiB
 
 // Pairs this long may not fit the 16-bit SIMD lanes (align/sw_simd.hpp, may_saturate: a bound
-// of ~5.5 per residue against 65,535) and take the 32-bit fill (sw_wide_trace.cpp): ~1.1 ns per
-// cell with AVX2 (a 35,213 x 34,350 titin pair: 1.3 s), 8x the 16-bit fill's cost. Unweighed,
-// such a pair held up a step.
+// of ~5.5 per residue against 65,535) and take the 32-bit fill (sw_wide_trace.cpp, 1 byte per
+// cell): 0.65-1.2 ns per cell with AVX2 alone on the machine, in storage already faulted in,
+// ~1.9 ns with the other rank busy (it is bound by memory more than the 16-bit fill); 1.1 is
+// between. Unweighed, such a pair held up a step.
 constexpr uint64_t kWideCellPs = 1100;
 constexpr size_t kWideLength = 11'500;
+// A matrix beyond align::TraceBuffer::kKeepBytes gets fresh storage, faulted in as it is
+// written: 0.39 ns per byte measured (0.41 ms per MB), more than the 16-bit fill of its cells
+// (2 bytes each). A titin pair: 1.2 GB, ~0.5 s of its ~1.3.
+constexpr uint64_t kFaultPsPerByte = 390;
 
 uint64_t pair_cost(size_t center_len, size_t member_len) {
   const uint64_t cells = uint64_t(center_len) * member_len;
-  if (std::min(center_len, member_len) >= kWideLength) return cells * kWideCellPs + kPairPs;
-  return cells * (cells > kLargeCells ? kLargeCellPs : kCellPs) + kPairPs;
+  const bool wide = std::min(center_len, member_len) >= kWideLength;
+  const uint64_t bytes = wide ? cells : align::Aligner::traceback_bytes(int(center_len), int(member_len));
+  const uint64_t faults = bytes > align::TraceBuffer::kKeepBytes ? bytes * kFaultPsPerByte : 0;
+  if (wide) return cells * kWideCellPs + faults + kPairPs;
+  return cells * (cells > kLargeCells ? kLargeCellPs : kCellPs) + faults + kPairPs;
 }
 
 uint64_t nanoseconds_since(std::chrono::steady_clock::time_point t0) {
@@ -50,7 +59,7 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
   if (nranks == 1) {
     const auto start = std::chrono::steady_clock::now();
     std::vector<uint8_t> ok = verify(batch, residues);
-    if (speeds) speeds->nanoseconds += nanoseconds_since(start);
+    if (speeds) speeds->add(0, nanoseconds_since(start));
     return ok;
   }
 
@@ -83,17 +92,19 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
   long double total = 0;
   for (uint64_t c : hist) total += c;
   // Shares: each rank's speed (cost per nanosecond) is the model's 1000 ps per ns until it has
-  // timed about a second of work, then its measured one. A rank that spent longer on this step
-  // already (its identity gate: head_start_ns) gets less, so that all are
+  // timed about a second of work, then its recent measured one (RankSpeeds). A rank that spent
+  // longer on this step already (its identity gate: head_start_ns) gets less, so that all are
   // expected to finish together: rank r gets speed_r x (T - head_r), T solving sum = total.
   const std::vector<uint64_t> head = mpi::allgather(head_start_ns);
   std::vector<long double> speed(nranks, 1000.0L);
   if (speeds) {
-    const std::vector<uint64_t> done = mpi::allgather(speeds->cost_done);
-    const std::vector<uint64_t> ns = mpi::allgather(speeds->nanoseconds);
+    const std::vector<uint64_t> done = mpi::allgather(speeds->cost_total);
+    const std::vector<uint64_t> recent_cost = mpi::allgather(speeds->recent_cost);
+    const std::vector<uint64_t> recent_ns = mpi::allgather(speeds->recent_ns);
     constexpr uint64_t kEnoughCost = 1'000'000'000'000;  // ~1 s in picoseconds
     if (*std::min_element(done.begin(), done.end()) >= kEnoughCost)
-      for (int r = 0; r < nranks; ++r) speed[r] = (long double)done[r] / std::max<uint64_t>(ns[r], 1);
+      for (int r = 0; r < nranks; ++r)
+        speed[r] = (long double)recent_cost[r] / std::max<uint64_t>(recent_ns[r], 1);
   }
   std::vector<long double> share(nranks, 0.0L);
   {
@@ -150,8 +161,9 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
   const auto start = std::chrono::steady_clock::now();
   const std::vector<uint8_t> ok_work = verify(work, lookup);
   if (speeds) {
-    speeds->nanoseconds += nanoseconds_since(start);
-    for (uint64_t c : work_cost) speeds->cost_done += c;
+    uint64_t step_cost = 0;
+    for (uint64_t c : work_cost) step_cost += c;
+    speeds->add(step_cost, nanoseconds_since(start));
   }
 
   // Decisions: own pairs directly, moved-in ones back to their rank (in the order received).
