@@ -146,6 +146,7 @@ struct Sse41x32 {
   ESM_SSE41 static T or_(T a, T b) { return _mm_or_si128(a, b); }
   ESM_SSE41 static T and_(T a, T b) { return _mm_and_si128(a, b); }
   ESM_SSE41 static T shift_up(T a) { return _mm_slli_si128(a, 4); }
+  ESM_SSE41 static T shl4(T a) { return _mm_slli_epi32(a, 4); }  // each lane's value x 16
   ESM_SSE41 static T carry_scan(T a, int step) {
     a = max(a, subs(_mm_slli_si128(a, 4), set1(step)));
     return max(a, subs(_mm_slli_si128(a, 8), set1(2 * step)));
@@ -181,6 +182,7 @@ struct Avx2x32 {
   ESM_AVX2 static T and_(T a, T b) { return _mm256_and_si256(a, b); }
   // Lane k -> k+1 (4 bytes) across the halves, as Avx2::shift_up.
   ESM_AVX2 static T shift_up(T a) { return _mm256_alignr_epi8(a, _mm256_permute2x128_si256(a, a, 0x08), 12); }
+  ESM_AVX2 static T shl4(T a) { return _mm256_slli_epi32(a, 4); }
   ESM_AVX2 static T carry_scan(T a, int step) {
     a = max(a, subs(shift_up(a), set1(step)));
     a = max(a, subs(_mm256_alignr_epi8(a, _mm256_permute2x128_si256(a, a, 0x08), 8), set1(2 * step)));

@@ -28,7 +28,7 @@ class StripedProfile {
   // could saturate, and for targets of 65,535 residues and more, align_wide runs instead; on
   // SimdLevel::Scalar and for gap costs the striped fills do not cover, the scalar
   // sw_align_scored. `dir` is caller-owned and reused; two bytes per cell filled (tlen x query
-  // rounded up to the lanes; align_wide and the scalar path: one).
+  // rounded up to the lanes; align_wide half a byte, the scalar path one).
   Alignment align_scored(const uint8_t* target, int tlen, int score, TraceBuffer& dir) const;
   // The same alignment without knowing the score: one striped fill that also keeps the column
   // holding the best score so far, so the end cell (and the score) come out of the fill
@@ -75,6 +75,10 @@ class StripedProfile {
   // align_wide's 32-bit striped profile and work columns, built on its first call (only the
   // rare long pairs need them).
   void build_wide() const;
+  // Bytes of align_wide's direction matrix for a target of tlen (half a byte per cell).
+  size_t wide_traceback_bytes(int tlen) const {
+    return size_t(tlen) * size_t((wide_seg_len_ + 1) / 2) * size_t(wide_lanes_);
+  }
   mutable int wide_lanes_ = 0, wide_seg_len_ = 0;
   mutable std::vector<int32_t> wide_profile_;  // [kAlphabet][seg_len][lanes], 32-byte aligned slice
   mutable std::vector<int32_t> wide_work_;

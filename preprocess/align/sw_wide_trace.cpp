@@ -1,10 +1,11 @@
 // The exact traceback for pairs whose scores may not fit 16 bits (very long, self-similar pairs:
 // titin against titin scores ~160,000): a striped (Farrar) fill in 32-bit lanes (AVX2: 8,
-// SSE4.1: 4) that stores, for every cell, the byte the scalar fill of sw_align_reference stores
-// (traceback_walk.hpp: H's source with ties diag > E > F, E/F "extended" with extend preferred on
-// ties), walked back by the shared walk. One byte per cell, as the scalar fill, at a fraction of
-// its time; the 16-bit fill (sw_simd_trace.cpp) stores H instead and works the directions out on
-// the walk, which 32-bit values would make 4 bytes per cell (4.8 GB for a titin pair).
+// SSE4.1: 4) that stores, for every cell, the 4 bits the scalar fill of sw_align_reference stores
+// in its direction byte (traceback_walk.hpp: H's source with ties diag > E > F, E/F "extended"
+// with extend preferred on ties), walked back by the shared walk. Half a byte per cell (a titin
+// pair: 0.6 GB), at a fraction of the scalar fill's time; the 16-bit fill (sw_simd_trace.cpp)
+// stores H instead and works the directions out on the walk, which 32-bit values would make 4
+// bytes per cell (4.8 GB for a titin pair).
 //
 // Per target column j, in striped query order (i = lane * seg_len + segment):
 //  1. H without F (from the diagonal and E) and, per lane, the vertical gap leaving the lane
@@ -48,8 +49,8 @@ using namespace detail;
 namespace {
 
 // `work`: 5 * seg_len vectors (three H columns, E of this and of the previous column).
-// `dir`: tlen * seg_len * lanes bytes, column j at j * seg_len * lanes. Returns the best score
-// and its cell (bi, bj; -1 when the best is 0).
+// `dir`: tlen * (seg_len + 1) / 2 * lanes bytes (StripedNibbles). Returns the best score and its
+// cell (bi, bj; -1 when the best is 0).
 #define ESM_WIDE_KERNEL(NAME, V, ATTR)                                                            \
   ATTR int NAME(const int32_t* prof, int seg_len, const uint8_t* t, int tlen, int bias, int go,    \
                 int ge, int32_t* work, uint8_t* dir, int& bi, int& bj) {                         \
@@ -70,6 +71,7 @@ namespace {
     const T vlast = V::set1((seg_len - 1) * ge); /* F's decay down one lane */                    \
     const T v1 = V::set1(kDiag), v2 = V::set1(kFromE), v3 = V::set1(kFromF);                      \
     const T veext = V::set1(kEExt), vfext = V::set1(kFExt);                                       \
+    const size_t pairs = size_t(seg_len + 1) / 2; /* byte groups per column: two segments each */ \
     const T* P = reinterpret_cast<const T*>(prof);                                                \
     for (int j = 0; j < tlen; ++j) {                                                              \
       const T* pj = P + size_t(t[j]) * seg_len;                                                   \
@@ -92,8 +94,8 @@ namespace {
       /* 3. Final H and F, and the bytes. fext: F(i) extends F(i - 1). */                         \
       T fext = V::at_least(V::shift_up(V::subs(flast, vge)), V::shift_up(V::subs(hlast, vgo)));   \
       diag = V::shift_up(V::load(hprev + seg_len - 1));                                           \
-      T colmax = zero;                                                                            \
-      uint8_t* dj = dir + size_t(j) * seg_len * V::lanes;                                         \
+      T colmax = zero, even = zero; /* even: segment s - 1's directions, stored with s's */      \
+      uint8_t* dj = dir + size_t(j) * pairs * V::lanes;                                           \
       for (int s = 0; s < seg_len; ++s) {                                                         \
         const T f = vf, h = V::max(V::load(hcur + s), f), e = V::load(ecur + s);                  \
         const T left = V::load(hprev + s);                                                        \
@@ -102,7 +104,11 @@ namespace {
         src = V::select(V::eq(h, m), v1, src);                                                    \
         src = V::select(V::eq(h, zero), zero, src);                                               \
         const T eext = V::and_(V::at_least(V::subs(V::load(eprev + s), vge), V::subs(left, vgo)), veext); \
-        V::store_bytes(dj + size_t(s) * V::lanes, V::or_(src, V::or_(V::and_(fext, vfext), eext))); \
+        const T nibble = V::or_(src, V::or_(V::and_(fext, vfext), eext));                         \
+        if (s & 1)                                                                                \
+          V::store_bytes(dj + size_t(s / 2) * V::lanes, V::or_(even, V::shl4(nibble)));           \
+        else                                                                                      \
+          even = nibble;                                                                          \
         V::store(hcur + s, h);                                                                    \
         V::store(eprev + s, V::max(V::subs(e, vge), V::subs(h, vgo)));                            \
         colmax = V::max(colmax, h);                                                               \
@@ -111,6 +117,7 @@ namespace {
         vf = V::max(f_ext, f_open);                                                               \
         diag = left;                                                                              \
       }                                                                                           \
+      if (seg_len & 1) V::store_bytes(dj + size_t(seg_len / 2) * V::lanes, even);                 \
       std::swap(ecur, eprev);                                                                     \
       /* 4. The end cell (see above). */                                                          \
       if (V::any_gt(colmax, V::set1(best))) {                                                     \
@@ -128,11 +135,16 @@ namespace {
 ESM_WIDE_KERNEL(wide_sse41, Sse41x32, ESM_SSE41)
 ESM_WIDE_KERNEL(wide_avx2, Avx2x32, ESM_AVX2)
 
-// Striped direction bytes: column j holds seg_len groups of `lanes` bytes.
-struct StripedDir {
+// Striped directions, 4 bits per cell: column j holds (seg_len + 1) / 2 groups of `lanes` bytes,
+// group g holding segment 2g in the low and 2g + 1 in the high half of each lane's byte.
+struct StripedNibbles {
   const uint8_t* dir;
   int seg_len, lanes;
-  uint8_t operator()(int i, int j) const { return dir[(size_t(j) * seg_len + i % seg_len) * lanes + i / seg_len]; }
+  uint8_t operator()(int i, int j) const {
+    const int seg = i % seg_len;
+    const uint8_t b = dir[(size_t(j) * ((seg_len + 1) / 2) + seg / 2) * lanes + i / seg_len];
+    return seg & 1 ? b >> 4 : b & 15;
+  }
 };
 
 // Rounds a pointer into `v` up to 32 bytes.
@@ -163,7 +175,7 @@ Alignment StripedProfile::align_wide(const uint8_t* t, int tlen, TraceBuffer& di
   Alignment out;
   if (q.len == 0 || tlen == 0) return out;
   if (wide_profile_.empty()) build_wide();
-  uint8_t* d = dir.reserve(size_t(tlen) * wide_seg_len_ * wide_lanes_);
+  uint8_t* d = dir.reserve(wide_traceback_bytes(tlen));
   const int go = scoring_->gap_open, ge = scoring_->gap_extend;
   int bi, bj;
   const int32_t* p = aligned32(wide_profile_);
@@ -173,7 +185,7 @@ Alignment StripedProfile::align_wide(const uint8_t* t, int tlen, TraceBuffer& di
   if (best > 0 && bi >= q.len) fail("internal: wide traceback end cell in a padding row");
   out.score = best;
   if (best > 0)
-    walk_back(q, t, DirBytes<StripedDir>{StripedDir{d, wide_seg_len_, wide_lanes_}}, bi, bj, false, out);
+    walk_back(q, t, DirBytes<StripedNibbles>{StripedNibbles{d, wide_seg_len_, wide_lanes_}}, bi, bj, false, out);
   dir.release_if_large();
   return out;
 }

@@ -27,21 +27,21 @@ constexpr uint64_t kCellPs = 140, kLargeCellPs = 170, kPairPs = 4'000'000, kProf
 constexpr uint64_t kLargeCells = uint64_t(4) << 20;  // 2-byte cells: 8 MiB
 
 // Pairs this long may not fit the 16-bit SIMD lanes (align/sw_simd.hpp, may_saturate: a bound
-// of ~5.5 per residue against 65,535) and take the 32-bit fill (sw_wide_trace.cpp, 1 byte per
-// cell): 0.65-1.2 ns per cell with AVX2 alone on the machine, in storage already faulted in,
-// ~1.9 ns with the other rank busy (it is bound by memory more than the 16-bit fill); 1.1 is
-// between. Unweighed, such a pair held up a step.
+// of ~5.5 per residue against 65,535) and take the 32-bit fill (sw_wide_trace.cpp, half a byte
+// per cell): 0.75-0.85 ns per cell with AVX2 alone on the machine, in storage already faulted
+// in, more with the other rank busy (it is bound by memory more than the 16-bit fill); 1.1 is
+// the figure in runs. Unweighed, such a pair held up a step.
 constexpr uint64_t kWideCellPs = 1100;
 constexpr size_t kWideLength = 11'500;
 // A matrix beyond align::TraceBuffer::kKeepBytes gets fresh storage, faulted in as it is
 // written: 0.39 ns per byte measured (0.41 ms per MB), more than the 16-bit fill of its cells
-// (2 bytes each). A titin pair: 1.2 GB, ~0.5 s of its ~1.3.
+// (2 bytes each). A titin pair: 0.6 GB, ~0.25 s of its 1.1-1.3 alone.
 constexpr uint64_t kFaultPsPerByte = 390;
 
 uint64_t pair_cost(size_t center_len, size_t member_len) {
   const uint64_t cells = uint64_t(center_len) * member_len;
   const bool wide = std::min(center_len, member_len) >= kWideLength;
-  const uint64_t bytes = wide ? cells : align::Aligner::traceback_bytes(int(center_len), int(member_len));
+  const uint64_t bytes = wide ? cells / 2 : align::Aligner::traceback_bytes(int(center_len), int(member_len));
   const uint64_t faults = bytes > align::TraceBuffer::kKeepBytes ? bytes * kFaultPsPerByte : 0;
   if (wide) return cells * kWideCellPs + faults + kPairPs;
   return cells * (cells > kLargeCells ? kLargeCellPs : kCellPs) + faults + kPairPs;
