@@ -8,7 +8,10 @@ namespace esm::store {
 
 std::string StoreOptions::fingerprint() const {
   std::string l;
-  for (int k : layers) l += (l.empty() ? "" : ",") + std::to_string(k);
+  for (int k : layers) {
+    if (!l.empty()) l += ',';
+    l += std::to_string(k);  // appended, not "," + ...: GCC 12 warns (-Wrestrict) on that form
+  }
   return str("layers=", l, ";per_residue=", per_residue, ";mean=", mean, ";logits=", logits,
              ";contacts=", contacts, ";dtype=", dtype(), ";max_residues=", max_residues,
              ";compression=", zstd_level ? "zstd:" + std::to_string(zstd_level) : "none",
