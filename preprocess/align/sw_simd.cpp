@@ -7,6 +7,7 @@
 
 #include "align/simd_vec.hpp"
 #include "align/sw_reference.hpp"
+#include "core/error.hpp"
 
 namespace esm::align {
 
@@ -29,18 +30,19 @@ const char* simd_level_name(SimdLevel l) {
 
 namespace {
 
-// The striped kernel for one vector width (V: detail::Sse41 or detail::Avx2, simd_vec.hpp),
-// compiled for that ISA through the target attribute ATTR.
-#define ESM_STRIPED_KERNEL(NAME, V, ATTR)                                                     \
-  ATTR int NAME(const uint16_t* prof, int seg_len, const uint8_t* t, int tlen, uint16_t bias, \
-                int go, int ge, uint16_t* work) {                                            \
+// The striped kernel for one vector type (V: detail::Sse41 or detail::Avx2, 16-bit lanes of
+// type E = uint16_t; detail::Sse41x32 or detail::Avx2x32, E = int32_t, for scores past 16 bits;
+// simd_vec.hpp), compiled for that ISA through the target attribute ATTR.
+#define ESM_STRIPED_KERNEL(NAME, V, E, ATTR)                                                  \
+  ATTR int NAME(const E* prof, int seg_len, const uint8_t* t, int tlen, int bias, int go,    \
+                int ge, E* work) {                                                           \
     using T = V::T;                                                                          \
     T* hstore = reinterpret_cast<T*>(work);                                                  \
     T* hload = hstore + seg_len;                                                             \
     T* earr = hload + seg_len;                                                               \
     const T zero = V::zero();                                                                \
     for (int s = 0; s < 3 * seg_len; ++s) V::store(hstore + s, zero);                        \
-    const T vgo = V::set1(uint16_t(go)), vge = V::set1(uint16_t(ge)), vbias = V::set1(bias); \
+    const T vgo = V::set1(go), vge = V::set1(ge), vbias = V::set1(bias);                     \
     T vmax = zero;                                                                           \
     const T* P = reinterpret_cast<const T*>(prof);                                           \
     for (int j = 0; j < tlen; ++j) {                                                         \
@@ -77,10 +79,14 @@ namespace {
   }
 
 using detail::Avx2;
+using detail::Avx2x32;
 using detail::Sse41;
+using detail::Sse41x32;
 
-ESM_STRIPED_KERNEL(striped_sse41, Sse41, ESM_SSE41)
-ESM_STRIPED_KERNEL(striped_avx2, Avx2, ESM_AVX2)
+ESM_STRIPED_KERNEL(striped_sse41, Sse41, uint16_t, ESM_SSE41)
+ESM_STRIPED_KERNEL(striped_avx2, Avx2, uint16_t, ESM_AVX2)
+ESM_STRIPED_KERNEL(striped_wide_sse41, Sse41x32, int32_t, ESM_SSE41)
+ESM_STRIPED_KERNEL(striped_wide_avx2, Avx2x32, int32_t, ESM_AVX2)
 
 }  // namespace
 
@@ -119,16 +125,27 @@ bool StripedProfile::may_saturate(const uint8_t* t, int tlen) const {
   return target_bound >= room;
 }
 
+int StripedProfile::score_wide(const uint8_t* t, int tlen) const {
+  if (level_ == SimdLevel::Scalar) fail("StripedProfile::score_wide: no SIMD level");
+  if (tlen == 0) return 0;
+  if (wide_profile_.empty()) build_wide();
+  int32_t* w = wide_work_aligned();
+  const int32_t* p = wide_profile_aligned();
+  const int go = scoring_->gap_open, ge = scoring_->gap_extend;
+  return level_ == SimdLevel::Avx2 ? striped_wide_avx2(p, wide_seg_len_, t, tlen, bias_, go, ge, w)
+                                   : striped_wide_sse41(p, wide_seg_len_, t, tlen, bias_, go, ge, w);
+}
+
 int StripedProfile::score(const uint8_t* t, int tlen) const {
-  if (level_ == SimdLevel::Scalar || tlen == 0 || may_saturate(t, tlen))
-    return sw_score_reference(*query_, t, tlen, *scoring_);
+  if (level_ == SimdLevel::Scalar || tlen == 0) return sw_score_reference(*query_, t, tlen, *scoring_);
+  if (may_saturate(t, tlen)) return score_wide(t, tlen);
   uint16_t* w = work_.data() + (32 - (reinterpret_cast<uintptr_t>(work_.data()) & 31)) / 2 % 16;
   const uint16_t* p = data_.data() + offset_;
   const int go = scoring_->gap_open, ge = scoring_->gap_extend;
   const int best = level_ == SimdLevel::Avx2 ? striped_avx2(p, seg_len_, t, tlen, bias_, go, ge, w)
                                              : striped_sse41(p, seg_len_, t, tlen, bias_, go, ge, w);
-  // Saturation: the 16-bit lanes may have clipped; redo it exactly.
-  if (best + query_->max_score + bias_ >= 65535) return sw_score_reference(*query_, t, tlen, *scoring_);
+  // Saturation: the 16-bit lanes may have clipped; redo it in 32-bit lanes.
+  if (best + query_->max_score + bias_ >= 65535) return score_wide(t, tlen);
   return best;
 }
 

@@ -1,7 +1,7 @@
 // Fast Smith-Waterman score: Farrar's striped layout, 16-bit unsigned saturating lanes
 // (AVX2: 16 lanes, SSE4.1: 8 lanes), chosen at run time with __builtin_cpu_supports. A query
 // profile is built once per query and reused for every target. Scores are exactly those of
-// sw_score_reference(); when a score would not fit 16 bits the reference computes it instead.
+// sw_score_reference(); where a score may not fit 16 bits, 32-bit lanes (score_wide) compute it.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -39,6 +39,10 @@ class StripedProfile {
   // pairs whose score may not fit 16 bits. align() and align_scored() call it where needed;
   // public so that tests can run it on every pair. Throws where simd_fill_unsupported().
   Alignment align_wide(const uint8_t* target, int tlen, TraceBuffer& dir) const;
+  // The exact score in 32-bit lanes (the score kernel of sw_simd.cpp on Sse41x32 / Avx2x32):
+  // what score() runs where 16 bits may not suffice; public so that tests can run it on every
+  // pair. Throws on SimdLevel::Scalar.
+  int score_wide(const uint8_t* target, int tlen) const;
   SimdLevel level() const { return level_; }
 
  private:
@@ -72,8 +76,8 @@ class StripedProfile {
                              int& bj) const;
   // The walk back from the end cell over that matrix.
   void trace_walk(const uint16_t* h, const uint8_t* target, int bi, int bj, Alignment& out) const;
-  // align_wide's 32-bit striped profile and work columns, built on its first call (only the
-  // rare long pairs need them).
+  // align_wide's and score_wide's 32-bit striped profile and work columns, built on first use
+  // (only the rare long pairs need them).
   void build_wide() const;
   // Bytes of align_wide's direction matrix for a target of tlen (half a byte per cell).
   size_t wide_traceback_bytes(int tlen) const {
@@ -82,6 +86,12 @@ class StripedProfile {
   mutable int wide_lanes_ = 0, wide_seg_len_ = 0;
   mutable std::vector<int32_t> wide_profile_;  // [kAlphabet][seg_len][lanes], 32-byte aligned slice
   mutable std::vector<int32_t> wide_work_;
+  // 32-byte aligned starts of those two (the vectors' data rounded up).
+  static int32_t* aligned32(std::vector<int32_t>& v) {
+    return v.data() + (32 - (reinterpret_cast<uintptr_t>(v.data()) & 31)) / 4 % 8;
+  }
+  int32_t* wide_profile_aligned() const { return aligned32(wide_profile_); }
+  int32_t* wide_work_aligned() const { return aligned32(wide_work_); }
 };
 
 }  // namespace esm::align

@@ -147,11 +147,6 @@ struct StripedNibbles {
   }
 };
 
-// Rounds a pointer into `v` up to 32 bytes.
-int32_t* aligned32(std::vector<int32_t>& v) {
-  return v.data() + (32 - (reinterpret_cast<uintptr_t>(v.data()) & 31)) / 4 % 8;
-}
-
 }  // namespace
 
 void StripedProfile::build_wide() const {
@@ -160,7 +155,7 @@ void StripedProfile::build_wide() const {
   wide_seg_len_ = std::max(1, (q.len + wide_lanes_ - 1) / wide_lanes_);
   const size_t stride = size_t(wide_seg_len_) * wide_lanes_;
   wide_profile_.assign(kAlphabet * stride + 8, 0);  // padding rows keep 0, as in the 16-bit profile
-  int32_t* p = aligned32(wide_profile_);
+  int32_t* p = wide_profile_aligned();
   for (int i = 0; i < q.len; ++i) {
     const int16_t* row = q.row(i);
     int32_t* at = p + size_t(i % wide_seg_len_) * wide_lanes_ + i / wide_seg_len_;
@@ -178,10 +173,10 @@ Alignment StripedProfile::align_wide(const uint8_t* t, int tlen, TraceBuffer& di
   uint8_t* d = dir.reserve(wide_traceback_bytes(tlen));
   const int go = scoring_->gap_open, ge = scoring_->gap_extend;
   int bi, bj;
-  const int32_t* p = aligned32(wide_profile_);
-  const int best = level_ == SimdLevel::Avx2
-                       ? wide_avx2(p, wide_seg_len_, t, tlen, bias_, go, ge, aligned32(wide_work_), d, bi, bj)
-                       : wide_sse41(p, wide_seg_len_, t, tlen, bias_, go, ge, aligned32(wide_work_), d, bi, bj);
+  const int32_t* p = wide_profile_aligned();
+  int32_t* w = wide_work_aligned();
+  const int best = level_ == SimdLevel::Avx2 ? wide_avx2(p, wide_seg_len_, t, tlen, bias_, go, ge, w, d, bi, bj)
+                                             : wide_sse41(p, wide_seg_len_, t, tlen, bias_, go, ge, w, d, bi, bj);
   if (best > 0 && bi >= q.len) fail("internal: wide traceback end cell in a padding row");
   out.score = best;
   if (best > 0)

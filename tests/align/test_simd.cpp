@@ -1,4 +1,5 @@
-// The SIMD score kernels must return exactly the reference score, on every level the CPU has.
+// The SIMD score kernels (16-bit, and 32-bit on every pair too) must return exactly the reference
+// score, on every level the CPU has.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -50,6 +51,8 @@ void expect_same_scores(const std::string& q, const std::string& t, const Scorin
     ASSERT_EQ(sp.level(), l);
     EXPECT_EQ(sp.score(tc.data(), int(tc.size())), ref)
         << simd_level_name(l) << " qlen " << q.size() << " tlen " << t.size();
+    EXPECT_EQ(sp.score_wide(tc.data(), int(tc.size())), ref)
+        << "32-bit lanes, " << simd_level_name(l) << " qlen " << q.size() << " tlen " << t.size();
   }
 }
 
@@ -90,7 +93,7 @@ TEST(Simd, LowComplexityAndRepeats) {
 }
 
 TEST(Simd, LongIdenticalPairFallsBackWithoutOverflow) {
-  // 11 * 7000 > 65535: the 16-bit lanes saturate and the exact path must take over.
+  // 11 * 7000 > 65535: the 16-bit lanes would saturate; the 32-bit lanes take over.
   const std::string w(7000, 'W');
   expect_same_scores(w, w, blosum62());
 }
