@@ -64,9 +64,9 @@ class StripedProfile {
   // Whether 16-bit lanes could saturate on this pair, from bounds on its score: each query
   // position, and each target position, contributes at most its best profile value (gaps only
   // subtract). False for all but very long, self-similar pairs (~12,000 residues and up with
-  // BLOSUM62); where true, the 32-bit fill (align_wide) runs at once instead of after a 16-bit fill
-  // that then proves useless (for a 35,213 x 34,350 titin pair that fill, storing 2.4 GB of H,
-  // took 3.5 of 11 s). The traceback then runs align_wide.
+  // BLOSUM62); where true, the 32-bit kernels (score_wide, align_wide) run at once instead of
+  // after a 16-bit pass that then proves useless (for a 35,213 x 34,350 titin pair the 16-bit
+  // traceback fill, storing 2.4 GB of H, took 3.5 of 11 s).
   bool may_saturate(const uint8_t* target, int tlen) const;
   int64_t query_bound_ = 0;                  // sum over query positions of max(0, best profile value)
   std::array<int16_t, kAlphabet> letter_max_{};  // per target letter, max(0, its best profile value)
