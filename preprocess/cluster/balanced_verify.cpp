@@ -8,6 +8,7 @@
 
 #include "align/aligner.hpp"
 #include "cluster/pair_message.hpp"
+#include "cluster/work_sharing.hpp"
 #include "core/error.hpp"
 #include "core/mpi_env.hpp"
 
@@ -51,11 +52,25 @@ uint64_t nanoseconds_since(std::chrono::steady_clock::time_point t0) {
   return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
 }
 
+// Modelled cost of aligning `pairs` in one call (sorted by center: a profile per center).
+uint64_t chunk_cost(const std::vector<Pair>& pairs, const SequenceLookup& residues) {
+  uint64_t cost = 0;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const size_t qlen = residues(pairs[i].center).size();
+    cost += pair_cost(qlen, residues(pairs[i].member).size());
+    if (i == 0 || pairs[i - 1].center != pairs[i].center) cost += kProfileResiduePs * qlen;
+  }
+  return cost;
+}
+
+bool by_center(const Pair& a, const Pair& b) { return a.center != b.center ? a.center < b.center : a.member < b.member; }
+
 }  // namespace
 
 std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const SequenceLookup& residues,
-                                     const LocalVerifier& verify, RankSpeeds* speeds, uint64_t head_start_ns) {
+                                     const LocalVerifier& verify, RankSpeeds* speeds) {
   const int nranks = mpi::size(), me = mpi::rank();
+  const auto plan_start = std::chrono::steady_clock::now();
   if (nranks == 1) {
     const auto start = std::chrono::steady_clock::now();
     std::vector<uint8_t> ok = verify(batch, residues);
@@ -76,26 +91,23 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
   auto bucket_of = [&](uint64_t center) { return size_t((unsigned __int128)center * kBuckets / span); };
   std::vector<size_t> order(batch.size());
   std::iota(order.begin(), order.end(), size_t(0));
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return batch[a].center != batch[b].center ? batch[a].center < batch[b].center : batch[a].member < batch[b].member;
-  });
-  std::vector<uint64_t> cost(batch.size());
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return by_center(batch[a], batch[b]); });
   std::vector<uint64_t> hist(kBuckets, 0);
   for (size_t k = 0; k < order.size(); ++k) {
     const size_t i = order[k];
     const size_t qlen = residues(batch[i].center).size();
-    cost[i] = pair_cost(qlen, residues(batch[i].member).size());
-    if (k == 0 || batch[order[k - 1]].center != batch[i].center) cost[i] += kProfileResiduePs * qlen;
-    hist[bucket_of(batch[i].center)] += cost[i];
+    uint64_t cost = pair_cost(qlen, residues(batch[i].member).size());
+    if (k == 0 || batch[order[k - 1]].center != batch[i].center) cost += kProfileResiduePs * qlen;
+    hist[bucket_of(batch[i].center)] += cost;
   }
   mpi::allreduce_sum(hist);
   long double total = 0;
   for (uint64_t c : hist) total += c;
   // Shares: each rank's speed (cost per nanosecond) is the model's 1000 ps per ns until it has
-  // timed about a second of work, then its recent measured one (RankSpeeds). A rank that spent
-  // longer on this step already (its identity gate: head_start_ns) gets less, so that all are
-  // expected to finish together: rank r gets speed_r x (T - head_r), T solving sum = total.
-  const std::vector<uint64_t> head = mpi::allgather(head_start_ns);
+  // timed about a second of work, then its recent measured one (RankSpeeds). The ranks start
+  // aligning together (the sums above wait for every rank's batch), so rank r gets
+  // speed_r / sum(speed) of the cost. (Giving a rank that spent longer on its identity gate
+  // less, as once here, only made the others wait at the end instead.)
   std::vector<long double> speed(nranks, 1000.0L);
   if (speeds) {
     const std::vector<uint64_t> done = mpi::allgather(speeds->cost_total);
@@ -106,25 +118,11 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
       for (int r = 0; r < nranks; ++r)
         speed[r] = (long double)recent_cost[r] / std::max<uint64_t>(recent_ns[r], 1);
   }
-  std::vector<long double> share(nranks, 0.0L);
-  {
-    std::vector<uint8_t> busy(nranks, 1);  // ranks whose head start is past the common finish
-    for (bool changed = true; changed;) {
-      long double num = total, den = 0;
-      for (int r = 0; r < nranks; ++r)
-        if (busy[r]) num += speed[r] * head[r], den += speed[r];
-      const long double finish = num / den;
-      changed = false;
-      for (int r = 0; r < nranks; ++r) {
-        share[r] = busy[r] ? std::max(0.0L, speed[r] * (finish - head[r])) / std::max(total, 1.0L) : 0.0L;
-        if (busy[r] && head[r] >= finish) busy[r] = 0, changed = true;
-      }
-    }
-  }
+  const long double speed_sum = std::accumulate(speed.begin(), speed.end(), 0.0L);
   std::vector<long double> upto(nranks);  // cost where each rank's share ends
   long double acc = 0;
-  for (int r = 0; r < nranks; ++r) upto[r] = (acc += share[r]) * total;
-  std::vector<int> bucket_rank(kBuckets);  // the same table on every rank
+  for (int r = 0; r < nranks; ++r) upto[r] = (acc += speed[r] / speed_sum) * total;
+  std::vector<int> bucket_rank(kBuckets);  // the same tables on every rank
   long double at = 0;
   for (size_t b = 0, dest = 0; b < kBuckets; ++b) {
     const long double mid = at + hist[b] / 2.0L;
@@ -132,10 +130,48 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
     bucket_rank[b] = int(dest);
     at += hist[b];
   }
-  std::vector<std::vector<size_t>> to(nranks);  // batch indexes sent to each rank (own included)
-  for (size_t i : order) to[bucket_rank[bucket_of(batch[i].center)]].push_back(i);
+  // Each rank's tail (work_sharing.hpp): the last kTailShare of its range's cost, in chunks of
+  // about kChunkNs of alignment at the ranks' mean speed (fewer for a small tail), whole
+  // buckets each. chunk_of[b]: the bucket's chunk in its rank's tail, -1 outside the tails.
+  // A bucket worth several chunks (a long pair) is left in the head: the head is aligned first,
+  // and such a pair last in a step, on whichever rank, would keep the others waiting.
+  constexpr long double kTailShare = 0.3L, kChunkNs = 1e6L, kMinChunkNs = 2.5e5L;
+  const long double ps_per_ns = speed_sum / nranks;
+  std::vector<int32_t> chunk_of(kBuckets, -1);
+  std::vector<size_t> chunks_of_rank(nranks, 0);
+  for (size_t b = 0; b < kBuckets;) {
+    const int d = bucket_rank[b];
+    const size_t lo = b;
+    long double range_cost = 0;
+    for (; b < kBuckets && bucket_rank[b] == d; ++b) range_cost += hist[b];
+    size_t tail_start = b;
+    long double tail_cost = 0;
+    while (tail_start > lo && tail_cost < kTailShare * range_cost) tail_cost += hist[--tail_start];
+    const long double target = std::max(kMinChunkNs * ps_per_ns, std::min(kChunkNs * ps_per_ns, tail_cost / 16));
+    int32_t chunk = 0;
+    long double in_chunk = 0;
+    for (size_t t = tail_start; t < b; ++t) {
+      if (hist[t] > 4 * target) continue;  // a pair that long stays in the head, aligned first
+      chunk_of[t] = chunk;
+      if ((in_chunk += hist[t]) >= target) ++chunk, in_chunk = 0;
+    }
+    chunks_of_rank[d] = size_t(chunk) + (in_chunk > 0 ? 1 : 0);
+  }
+  const std::vector<int> holders = tail_holders(me, nranks);
+  std::vector<std::vector<int>> holders_of(nranks);
+  for (int r = 0; r < nranks; ++r) holders_of[r] = tail_holders(r, nranks);
+  auto dest_of = [&](const Pair& p) { return bucket_rank[bucket_of(p.center)]; };
+  auto chunk_index = [&](const Pair& p) { return chunk_of[bucket_of(p.center)]; };
 
-  // Moved pairs with the residues of their distinct sequences.
+  // Each pair goes to its rank and, in a tail, to the tail's holders too; a receiver tells the
+  // pairs it decides from the copies it holds by the same tables.
+  std::vector<std::vector<size_t>> to(nranks);  // batch indexes sent to each rank (own included)
+  for (size_t i : order) {
+    const int d = dest_of(batch[i]);
+    to[d].push_back(i);
+    if (chunk_index(batch[i]) >= 0)
+      for (int h : holders_of[d]) to[h].push_back(i);
+  }
   std::vector<std::string> send(nranks);
   for (int r = 0; r < nranks; ++r) {
     if (r == me || to[r].empty()) continue;
@@ -146,41 +182,111 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
   std::vector<std::string> recv = mpi::alltoall_bytes(send);
 
   std::unordered_map<uint64_t, std::string_view> visiting;  // residues of moved-in pairs
-  std::vector<Pair> work;
-  std::vector<uint64_t> work_cost;
-  for (size_t i : to[me]) work.push_back(batch[i]), work_cost.push_back(cost[i]);
-  std::vector<size_t> from_count(nranks, 0);
-  for (int r = 0; r < nranks; ++r) from_count[r] = unpack_pairs(recv[r], work, visiting);
   auto lookup = [&](uint64_t gid) -> std::string_view {
     auto it = visiting.find(gid);
     return it != visiting.end() ? it->second : residues(gid);
   };
-  for (size_t k = work_cost.size(); k < work.size(); ++k)
-    work_cost.push_back(pair_cost(lookup(work[k].center).size(), lookup(work[k].member).size()));
+  // This rank's share: its own pairs (slot: batch index) and the ones moved in (slot: place
+  // among the pairs from that rank this rank decides, the order the decisions go back in).
+  struct Decide {
+    Pair pair;
+    int from;
+    size_t slot;
+  };
+  std::vector<Decide> share;
+  std::vector<size_t> moved_in(nranks, 0);
+  std::vector<std::vector<std::vector<Pair>>> held_chunks(nranks);  // copies of the tails this rank holds
+  for (int r = 0; r < nranks; ++r)
+    if (r != me && std::find(holders_of[r].begin(), holders_of[r].end(), me) != holders_of[r].end())
+      held_chunks[r].resize(chunks_of_rank[r]);
+  auto take = [&](const Pair& p, int from, size_t slot) {
+    const int d = dest_of(p);
+    if (d == me) {
+      share.push_back({p, from, from == me ? slot : moved_in[from]++});
+      return;
+    }
+    const int32_t c = chunk_index(p);
+    if (c < 0 || size_t(c) >= held_chunks[d].size()) fail("internal: rank ", me, " got pair ", p.center, "-", p.member, " of rank ", d);
+    held_chunks[d][size_t(c)].push_back(p);
+  };
+  for (size_t i : to[me]) take(batch[i], me, i);
+  for (int r = 0; r < nranks; ++r) {
+    if (r == me) continue;
+    std::vector<Pair> got;
+    unpack_pairs(recv[r], got, visiting);
+    for (const Pair& p : got) take(p, r, 0);
+  }
+  // The head of the share, then the tail's chunks, each sorted by center: the order every
+  // holder uses too.
+  std::sort(share.begin(), share.end(), [](const Decide& a, const Decide& b) { return by_center(a.pair, b.pair); });
+  std::vector<Pair> head;
+  std::vector<size_t> head_at;
+  Tail own;
+  own.owner = me;
+  own.chunks.resize(chunks_of_rank[me]);
+  std::vector<std::vector<size_t>> chunk_at(chunks_of_rank[me]);
+  for (size_t k = 0; k < share.size(); ++k) {
+    const int32_t c = chunk_index(share[k].pair);
+    if (c < 0) {
+      head.push_back(share[k].pair), head_at.push_back(k);
+    } else {
+      own.chunks[size_t(c)].push_back(share[k].pair);
+      chunk_at[size_t(c)].push_back(k);
+    }
+  }
+  std::vector<Tail> held;
+  for (int r = 0; r < nranks; ++r)
+    if (!held_chunks[r].empty()) {
+      for (auto& chunk : held_chunks[r]) std::sort(chunk.begin(), chunk.end(), by_center);
+      held.push_back({r, std::move(held_chunks[r])});
+    }
 
-  const auto start = std::chrono::steady_clock::now();
-  const std::vector<uint8_t> ok_work = verify(work, lookup);
+  uint64_t step_cost = 0, step_ns = 0;
+  const ChunkAligner align = [&](const std::vector<Pair>& pairs) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<uint8_t> ok = verify(pairs, lookup);
+    step_ns += nanoseconds_since(t0);
+    step_cost += chunk_cost(pairs, lookup);
+    return ok;
+  };
+  if (speeds) speeds->plan_ns += nanoseconds_since(plan_start);
+  std::vector<uint8_t> share_ok(share.size(), 0);
+  const std::vector<uint8_t> head_ok = align(head);
+  for (size_t k = 0; k < head.size(); ++k) share_ok[head_at[k]] = head_ok[k];
+  const auto sharing_start = std::chrono::steady_clock::now();
+  const uint64_t aligned_before_tails = step_ns;
+  SharingStats sharing;
+  const std::vector<std::vector<uint8_t>> tail_ok = share_tails(own, held, align, sharing);
+  for (size_t c = 0; c < tail_ok.size(); ++c)
+    for (size_t k = 0; k < tail_ok[c].size(); ++k) share_ok[chunk_at[c][k]] = tail_ok[c][k];
+  const auto finish_start = std::chrono::steady_clock::now();
   if (speeds) {
-    uint64_t step_cost = 0;
-    for (uint64_t c : work_cost) step_cost += c;
-    speeds->add(step_cost, nanoseconds_since(start));
+    speeds->add(step_cost, step_ns);
+    speeds->taken += sharing.taken, speeds->given += sharing.given, speeds->twice += sharing.twice;
+    const uint64_t tails_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(finish_start - sharing_start).count());
+    speeds->idle_ns += tails_ns - std::min(tails_ns, step_ns - aligned_before_tails);
   }
 
   // Decisions: own pairs directly, moved-in ones back to their rank (in the order received).
   std::vector<uint8_t> ok(batch.size(), 0);
-  size_t w = 0;
-  for (size_t i : to[me]) ok[i] = ok_work[w++];
   std::vector<std::string> reply(nranks);
-  for (int r = 0; r < nranks; ++r) {
-    reply[r].assign(reinterpret_cast<const char*>(ok_work.data() + w), from_count[r]);
-    w += from_count[r];
+  for (int r = 0; r < nranks; ++r) reply[r].resize(moved_in[r]);
+  for (size_t k = 0; k < share.size(); ++k) {
+    if (share[k].from == me) ok[share[k].slot] = share_ok[k];
+    else reply[size_t(share[k].from)][share[k].slot] = char(share_ok[k]);
   }
   const std::vector<std::string> back = mpi::alltoall_bytes(reply);
   for (int r = 0; r < nranks; ++r) {
     if (r == me) continue;
-    if (back[r].size() != to[r].size()) fail("internal: rank ", r, " decided ", back[r].size(), " of ", to[r].size(), " pairs");
-    for (size_t k = 0; k < to[r].size(); ++k) ok[to[r][k]] = uint8_t(back[r][k]);
+    size_t got = 0;
+    for (size_t i : to[r]) {
+      if (dest_of(batch[i]) != r) continue;  // a copy for a tail r holds
+      if (got >= back[r].size()) fail("internal: rank ", r, " decided ", back[r].size(), " pairs, too few");
+      ok[i] = uint8_t(back[r][got++]);
+    }
+    if (got != back[r].size()) fail("internal: rank ", r, " decided ", back[r].size(), " of ", got, " pairs");
   }
+  if (speeds) speeds->finish_ns += nanoseconds_since(finish_start);
   return ok;
 }
 

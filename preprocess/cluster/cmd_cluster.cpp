@@ -138,8 +138,8 @@ int cmd_cluster(int argc, char** argv) {
   cluster::ClusterStats stats;
   std::vector<uint64_t> rep_of = cluster::linclust(seqs, part, co, stats);
   log::info("rank ", mpi::rank(), ": ", records.size(), " sequences, ", stats.kmers, " k-mer tuples, ", stats.pairs,
-            " candidate pairs, ", stats.aligned, " decided (", stats.gated, " by the identity gate), ", stats.accepted,
-            " accepted; k-mers ", stats.seconds_kmers, " s, pairs ", stats.seconds_pairs, " s, fetch ", stats.seconds_fetch,
+            " candidate pairs, ", stats.aligned, " decided, ", stats.accepted, " accepted; checked ", stats.checked,
+            " pairs (", stats.gated, " rejected by the identity gate); k-mers ", stats.seconds_kmers, " s, pairs ", stats.seconds_pairs, " s, fetch ", stats.seconds_fetch,
             " s, greedy ", stats.seconds_greedy, " s (", stats.steps, " steps; deciding pairs ", stats.seconds_verify,
             " s: identity gate ", stats.seconds_gate, " s, alignments ", stats.seconds_align, " s; exchanging statuses ",
             stats.seconds_wait, " s)");

@@ -31,12 +31,14 @@ struct ClusterOptions {
 struct ClusterStats {
   uint64_t sequences = 0, residues = 0;  // whole job
   uint64_t kmers = 0, pairs = 0;         // this rank: k-mer tuples owned, candidate pairs held
-  uint64_t aligned = 0, accepted = 0, steps = 0;
-  uint64_t gated = 0;  // of aligned: rejected by the identity gate without an alignment
+  uint64_t aligned = 0, accepted = 0, steps = 0;  // pairs of this rank's members
+  // Pairs this rank checked (balanced to it, whoever's members) and of those, the ones the
+  // identity gate rejected without an alignment.
+  uint64_t checked = 0, gated = 0;
   double seconds_kmers = 0, seconds_pairs = 0, seconds_fetch = 0, seconds_greedy = 0;
   double seconds_verify = 0, seconds_wait = 0;  // of seconds_greedy: aligning; exchanging statuses
-  double seconds_gate = 0;                       // of seconds_verify: the identity gate
-  double seconds_align = 0;                      // of seconds_verify: this rank's alignments
+  double seconds_gate = 0;                       // of seconds_verify: the identity gate on this rank
+  double seconds_align = 0;                      // of seconds_verify: the alignments on this rank
 };
 
 // Collective. seqs: this rank's sequences, global indexes part.first(rank) + i. Returns the
