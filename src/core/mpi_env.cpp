@@ -115,11 +115,13 @@ std::vector<std::string> gather_bytes(const std::string& mine, int root) {
   return out;
 }
 
-void alltoall_into(const std::vector<std::string_view>& send, const std::function<char*(int, uint64_t)>& recv_at) {
+void alltoall_into(const std::vector<std::string_view>& send, const std::function<char*(int, uint64_t)>& recv_at,
+                   const std::function<void(const std::vector<uint64_t>&)>& sizes) {
   if (static_cast<int>(send.size()) != g_size) fail("internal: alltoall needs one buffer per rank");
   std::vector<uint64_t> scount(g_size), rcount(g_size);
   for (int r = 0; r < g_size; ++r) scount[r] = send[r].size();
   MPI_Alltoall(scount.data(), 1, MPI_UINT64_T, rcount.data(), 1, MPI_UINT64_T, comm());
+  if (sizes) sizes(rcount);
   std::vector<MPI_Request> reqs;
   for (int r = 0; r < g_size; ++r) {
     char* at = recv_at(r, rcount[r]);

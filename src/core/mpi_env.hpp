@@ -52,7 +52,10 @@ std::vector<std::string> alltoall_bytes(const std::vector<std::string>& send);
 // The same without staging copies: send[i] goes to rank i straight from the caller's memory,
 // and what rank r sends lands at recv_at(r, bytes), which the caller allocates (called once per
 // rank, in rank order, before any data moves). For large exchanges (k-mer tuples, pairs).
-void alltoall_into(const std::vector<std::string_view>& send, const std::function<char*(int rank, uint64_t bytes)>& recv_at);
+// sizes (optional) gets every rank's byte count first, so the caller can allocate one buffer
+// for all of them.
+void alltoall_into(const std::vector<std::string_view>& send, const std::function<char*(int rank, uint64_t bytes)>& recv_at,
+                   const std::function<void(const std::vector<uint64_t>& bytes_from)>& sizes = {});
 std::string bcast_string(const std::string& s, int root = 0);
 void barrier();
 
