@@ -104,7 +104,8 @@ std::vector<uint64_t> linclust(const std::vector<std::string_view>& seqs, const 
     const auto fault_start = std::chrono::steady_clock::now();
     const size_t each = std::min(most, kPrefaultBytes / size_t(std::max(1, options.threads)));
     aligners.reserve_traceback(each);
-    log::debug("traceback storage: ", each >> 20, " MiB per thread faulted in, ", since(fault_start), " s");
+    log::debug("traceback storage: ", std::min(each, align::TraceBuffer::kKeepBytes) >> 20, " MiB per thread faulted in, ",
+               since(fault_start), " s");
   }
   RankSpeeds speeds;
   BatchVerifier verify = [&](const std::vector<Pair>& batch) {

@@ -5,15 +5,16 @@
 // run of 7 s). So the last part of each rank's share, its tail, is cut into chunks of about a
 // millisecond, and copies of the tail's pairs travel to a few other ranks (tail_holders) with the
 // step's moves. The owner aligns its chunks front to back; a holder with nothing left to do takes
-// them from the back. Each rank announces a chunk it takes (a claim) to every rank holding it, so
+// them from the back, without asking (asking a busy rank for part of its work, tried earlier,
+// cost as much in waits for the answer and hand-overs as it saved). Each rank announces a chunk it takes (a claim) to every rank holding it, so
 // a chunk is aligned twice only when two ranks take it within a message's latency; a decision
 // does not depend on the rank that makes it, so that costs time, never a different result (the
 // owner checks the two agree).
 //
-// Messages are synchronous sends (MPI_Issend) and a rank with nothing left enters a
-// non-blocking barrier once all its sends have been received, still answering messages until
-// the barrier completes (the NBX pattern of Hoefler, Siebert and Lumsdaine, 2010): when it does,
-// every claim and every result of the step has arrived, with no counting of messages.
+// Claims and decisions are standard (eager) sends, looked for at every chunk boundary. When a
+// rank finds nothing left to take, the step ends with an all-to-all of how many messages each
+// rank sent each other one, and every rank receives what is still on its way: no rank waits on
+// another while there is work it could take, and no message of a step is left for the next.
 #pragma once
 #include <cstdint>
 #include <functional>
