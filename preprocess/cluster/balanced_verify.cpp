@@ -4,7 +4,6 @@
 #include <chrono>
 #include <numeric>
 #include <string>
-#include <unordered_map>
 
 #include "align/aligner.hpp"
 #include "cluster/pair_message.hpp"
@@ -181,11 +180,13 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
   }
   std::vector<std::string> recv = mpi::alltoall_bytes(send);
 
-  std::unordered_map<uint64_t, std::string_view> visiting;  // residues of moved-in pairs
-  auto lookup = [&](uint64_t gid) -> std::string_view {
-    auto it = visiting.find(gid);
-    return it != visiting.end() ? it->second : residues(gid);
-  };
+  // Every sequence of the pairs this rank decides or holds: its own batch's, then the moved-in.
+  ResidueTable step_residues(2 * to[me].size());
+  for (size_t i : to[me]) {
+    step_residues.add(batch[i].center, [&] { return residues(batch[i].center); });
+    step_residues.add(batch[i].member, [&] { return residues(batch[i].member); });
+  }
+  const SequenceLookup lookup = [&](uint64_t gid) { return step_residues.at(gid); };
   // This rank's share: its own pairs (slot: batch index) and the ones moved in (slot: place
   // among the pairs from that rank this rank decides, the order the decisions go back in).
   struct Decide {
@@ -213,7 +214,7 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
   for (int r = 0; r < nranks; ++r) {
     if (r == me) continue;
     std::vector<Pair> got;
-    unpack_pairs(recv[r], got, visiting);
+    unpack_pairs(recv[r], got, step_residues);
     for (const Pair& p : got) take(p, r, 0);
   }
   // The head of the share, then the tail's chunks, each sorted by center: the order every

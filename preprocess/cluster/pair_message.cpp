@@ -47,8 +47,7 @@ std::string pack_pairs(const std::vector<Pair>& pairs, const SequenceLookup& res
   return out;
 }
 
-size_t unpack_pairs(const std::string& msg, std::vector<Pair>& pairs,
-                    std::unordered_map<uint64_t, std::string_view>& residues) {
+size_t unpack_pairs(const std::string& msg, std::vector<Pair>& pairs, ResidueTable& residues) {
   if (msg.empty()) return 0;
   size_t pos = 0;
   const uint64_t n = take<uint64_t>(msg, pos);
@@ -63,7 +62,7 @@ size_t unpack_pairs(const std::string& msg, std::vector<Pair>& pairs,
     const uint64_t g = take<uint64_t>(msg, pos);
     const uint64_t len = take<uint64_t>(msg, pos);
     if (pos + len > msg.size()) fail("internal: truncated pair message");
-    residues.emplace(g, std::string_view(msg.data() + pos, len));
+    residues.add(g, [&] { return std::string_view(msg.data() + pos, len); });
     pos += len;
   }
   return size_t(n);

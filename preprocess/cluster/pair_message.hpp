@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "cluster/kmer_groups.hpp"
+#include "cluster/residue_table.hpp"
 #include "cluster/verify.hpp"
 
 namespace esm::cluster {
@@ -16,7 +16,6 @@ std::string pack_pairs(const std::vector<Pair>& pairs, const SequenceLookup& res
 
 // Appends the message's pairs to `pairs` and its residues to `residues` (views into `msg`, which
 // must outlive them). Returns how many pairs it held.
-size_t unpack_pairs(const std::string& msg, std::vector<Pair>& pairs,
-                    std::unordered_map<uint64_t, std::string_view>& residues);
+size_t unpack_pairs(const std::string& msg, std::vector<Pair>& pairs, ResidueTable& residues);
 
 }  // namespace esm::cluster

@@ -18,6 +18,8 @@
 #include "cluster/kmer_groups.hpp"
 #include "cluster/kmer_select.hpp"
 #include "cluster/linclust.hpp"
+#include "cluster/pair_message.hpp"
+#include "cluster/residue_table.hpp"
 #include "io/fasta.hpp"
 
 using namespace esm::cluster;
@@ -85,6 +87,41 @@ TEST(ClusterKmers, FastSelectionEqualsReferenceOnRealProteins) {
 
 // Random graphs with a random accept relation: the distributed lazy greedy (one rank here)
 // must give exactly the serial greedy over the accepted edges.
+TEST(ClusterResidues, TableKeepsTheFirstResiduesAndGrowsPastItsGuess) {
+  // Clustered ids (one step's are) and spread ones, far more than the table was sized for.
+  std::vector<uint64_t> ids;
+  for (uint64_t g = 0; g < 3000; ++g) ids.push_back(1000000 + g);
+  std::mt19937_64 rng(7);
+  for (int k = 0; k < 3000; ++k) ids.push_back(rng() >> 1);
+  std::vector<std::string> res;
+  for (uint64_t g : ids) res.push_back(std::to_string(g) + "r");
+  esm::cluster::ResidueTable table(10);
+  int asked = 0;
+  for (size_t k = 0; k < ids.size(); ++k)
+    table.add(ids[k], [&] { return ++asked, std::string_view(res[k]); });
+  table.add(ids[5], [&] { return ++asked, std::string_view("other"); });  // present: not asked
+  std::set<uint64_t> distinct(ids.begin(), ids.end());
+  EXPECT_EQ(table.size(), distinct.size());
+  EXPECT_EQ(size_t(asked), distinct.size());
+  for (size_t k = 0; k < ids.size(); ++k) EXPECT_EQ(table.at(ids[k]), std::to_string(ids[k]) + "r");
+  EXPECT_THROW(table.at(999), esm::Error);
+}
+
+TEST(ClusterResidues, PairMessageCarriesPairsAndEachSequenceOnce) {
+  const std::map<uint64_t, std::string> seqs = {{4, "MKV"}, {9, "AAAC"}, {12, "W"}};
+  const std::vector<esm::cluster::Pair> pairs = {{4, 9}, {4, 12}, {9, 12}};
+  int asked = 0;
+  const std::string msg = esm::cluster::pack_pairs(pairs, [&](uint64_t g) { return ++asked, std::string_view(seqs.at(g)); });
+  EXPECT_EQ(asked, 3);
+  std::vector<esm::cluster::Pair> got;
+  esm::cluster::ResidueTable table(2);
+  EXPECT_EQ(esm::cluster::unpack_pairs(msg, got, table), 3u);
+  ASSERT_EQ(got.size(), 3u);
+  for (size_t k = 0; k < 3; ++k) EXPECT_TRUE(got[k].center == pairs[k].center && got[k].member == pairs[k].member);
+  for (const auto& [g, s] : seqs) EXPECT_EQ(table.at(g), s);
+  EXPECT_THROW(esm::cluster::unpack_pairs(msg.substr(0, msg.size() - 1), got, table), esm::Error);
+}
+
 TEST(ClusterGreedy, LazyGreedyEqualsSerialGreedyOnRandomGraphs) {
   std::mt19937_64 rng(7);
   for (int round = 0; round < 200; ++round) {
