@@ -9,6 +9,7 @@
 #include "cluster/pair_message.hpp"
 #include "cluster/work_sharing.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/mpi_env.hpp"
 
 namespace esm::cluster {
@@ -29,9 +30,14 @@ constexpr uint64_t kLargeCells = uint64_t(4) << 20;  // 2-byte cells: 8 MiB
 // Pairs this long may not fit the 16-bit SIMD lanes (align/sw_simd.hpp, may_saturate: a bound
 // of ~5.5 per residue against 65,535) and take the 32-bit fill (sw_wide_trace.cpp, half a byte
 // per cell): 0.75-0.85 ns per cell with AVX2 alone on the machine, in storage already faulted
-// in, more with the other rank busy (it is bound by memory more than the 16-bit fill); 1.1 is
-// the figure in runs. Unweighed, such a pair held up a step.
-constexpr uint64_t kWideCellPs = 1100;
+// in, more with the other rank busy (it is bound by memory more than the 16-bit fill).
+// Unweighed, such a pair held up a step. 1.1 ns was the figure in runs until the 16-bit fill got
+// 12-15% faster (sw_simd_trace.cpp) and this one did not: the titin pair's rank on 400,000
+// proteins then took 3.3 s where the other was planned to finish in 2.3-2.8, and the other rank
+// waited 0.4-0.6 s at that step's end (the per-step debug line below), then its measured speed
+// skewed the next steps. At 1.7 ns (in the cost model's units) idle at step ends went 0.43-0.70
+// -> 0.03-0.11 s per rank and run, 2 x 1 median 13.66 -> 13.22 s (4 alternating pairs).
+constexpr uint64_t kWideCellPs = 1700;
 constexpr size_t kWideLength = 11'500;
 // A matrix beyond align::TraceBuffer::kKeepBytes gets fresh storage, faulted in as it is
 // written: 0.39 ns per byte measured (0.41 ms per MB), more than the 16-bit fill of its cells
@@ -252,7 +258,9 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
   };
   if (speeds) speeds->plan_ns += nanoseconds_since(plan_start);
   std::vector<uint8_t> share_ok(share.size(), 0);
+  const uint64_t head_ns_before = step_ns;
   const std::vector<uint8_t> head_ok = align(head);
+  const uint64_t head_ns = step_ns - head_ns_before;
   for (size_t k = 0; k < head.size(); ++k) share_ok[head_at[k]] = head_ok[k];
   const auto sharing_start = std::chrono::steady_clock::now();
   const uint64_t aligned_before_tails = step_ns;
@@ -265,8 +273,18 @@ std::vector<uint8_t> verify_balanced(const std::vector<Pair>& batch, const Seque
     speeds->add(step_cost, step_ns);
     speeds->taken += sharing.taken, speeds->given += sharing.given, speeds->twice += sharing.twice;
     const uint64_t tails_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(finish_start - sharing_start).count());
-    speeds->idle_ns += tails_ns - std::min(tails_ns, step_ns - aligned_before_tails);
+    const uint64_t idle_ns = tails_ns - std::min(tails_ns, step_ns - aligned_before_tails);
+    speeds->idle_ns += idle_ns;
+    // Where the waits come from (a giant pair in one rank's head, which no other rank can take).
+    if (idle_ns > 50'000'000) {
+      uint64_t largest = 0;
+      for (const Pair& p : head) largest = std::max<uint64_t>(largest, uint64_t(lookup(p.center).size()) * lookup(p.member).size());
+      log::debug("step ", speeds->steps, ": ", double(idle_ns) * 1e-9, " s idle at its end; head ", head.size(), " pairs (",
+                 double(head_ns) * 1e-9, " s, largest ", double(largest), " cells), tails ",
+                 double(step_ns - aligned_before_tails) * 1e-9, " s, ", sharing.taken, " chunks taken");
+    }
   }
+  if (speeds) ++speeds->steps;
 
   // Decisions: own pairs directly, moved-in ones back to their rank (in the order received).
   std::vector<uint8_t> ok(batch.size(), 0);

@@ -42,6 +42,7 @@ struct RankSpeeds {
   // (work_sharing.hpp).
   uint64_t plan_ns = 0, idle_ns = 0, finish_ns = 0;
   uint64_t taken = 0, given = 0, twice = 0;
+  uint64_t steps = 0;  // steps balanced so far, for the debug line of a step with a long wait
   void add(uint64_t cost, uint64_t ns) {
     cost_total += cost, nanoseconds += ns;
     recent_cost = recent_cost / 2 + cost, recent_ns = recent_ns / 2 + ns;
